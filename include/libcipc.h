@@ -1,0 +1,112 @@
+/*
+ * libcipc.h - prototypes of every C shim libcipc's Go package calls.
+ *
+ * Conventions (see DESIGN.md section 1):
+ *   - a shim makes exactly one libc call (plus, where stated, a cheap helper such
+ *     as clock_gettime) and returns >= 0 on success or -errno on failure, so the Go
+ *     side never makes a second cgo call to read errno;
+ *   - calls that produce a pointer return a libcipc_ptr {ptr, err}: err is 0 or an
+ *     errno value;
+ *   - names are NUL-terminated strings owned by the caller (Go passes a stack buffer);
+ *     shims never keep a pointer they were given.
+ */
+#ifndef LIBCIPC_H
+#define LIBCIPC_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sem_clockwait, GNU strerror_r */
+#endif
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <semaphore.h>
+#include <sys/types.h>
+
+/* A pointer result: ptr is valid when err == 0. */
+typedef struct {
+	void *ptr;
+	int err;
+} libcipc_ptr;
+
+/* ---- errno: strerror_r(3) (the GNU, thread-safe form) ---------------------- */
+
+/* Writes the message for errnum into buf (always NUL-terminated); returns its length. */
+int libcipc_strerror(int errnum, char *buf, size_t len);
+
+/* ---- sem: sem_overview(7), sem_open(3), sem_init(3), sem_wait(3) ----------- */
+
+#define LIBCIPC_SIZEOF_SEM ((int)sizeof(sem_t))
+#define LIBCIPC_ALIGNOF_SEM ((int)_Alignof(sem_t))
+#define LIBCIPC_SEM_VALUE_MAX SEM_VALUE_MAX
+
+/*
+ * sem_open(name, oflag, mode, value) (cgo cannot call the variadic form), then a
+ * probe that the sem_t is backed by the file: glibc maps an existing
+ * /dev/shm/sem.NAME without checking its size, so a zero-length file opens fine and
+ * raises SIGBUS on the first sem_wait/sem_post. A failed probe closes the semaphore
+ * and returns -EFAULT.
+ */
+libcipc_ptr libcipc_sem_open(const char *name, int oflag, unsigned mode, unsigned value);
+int libcipc_sem_close(sem_t *sem);
+int libcipc_sem_unlink(const char *name);
+/* The probe (below), then sem_init(pshared = 1): for a sem_t inside a mapping,
+ * where memory past the end of the object behind it would raise SIGBUS. */
+int libcipc_sem_init_shared(sem_t *sem, unsigned value);
+int libcipc_sem_destroy(sem_t *sem);
+/* malloc + sem_init(pshared=0); free on failure. */
+libcipc_ptr libcipc_sem_new(unsigned value);
+/* sem_destroy + free of a semaphore from libcipc_sem_new. */
+int libcipc_sem_free(sem_t *sem);
+int libcipc_sem_post(sem_t *sem);
+int libcipc_sem_trywait(sem_t *sem);
+/* sem_getvalue; returns the value (>= 0) or -errno. */
+int libcipc_sem_getvalue(sem_t *sem);
+
+/*
+ * One bounded piece of a blocking wait (see DESIGN.md section 4).
+ *
+ * w->mode: LIBCIPC_WAIT_FOREVER (no deadline), LIBCIPC_WAIT_ABS (w->clock, w->sec,
+ * w->nsec is the caller's absolute deadline, as sem_clockwait takes it) or
+ * LIBCIPC_WAIT_REL (w->sec/w->nsec is a duration: the shim turns it into an absolute
+ * CLOCK_MONOTONIC deadline once, stores it back into w and sets w->mode to
+ * LIBCIPC_WAIT_ABS, so later pieces wait for the same instant).
+ *
+ * The shim waits with sem_clockwait for at most slice_ns (measured on
+ * CLOCK_MONOTONIC) or until the deadline, whichever is first; when the deadline is
+ * within the slice it waits on the caller's own clock and deadline, exactly as
+ * sem_clockwait(sem, clock, abs) would. EINTR is retried against the same deadline.
+ *
+ * Returns 0 when the semaphore was decremented, LIBCIPC_WAIT_SLICE when the slice
+ * ended first (call again), or -errno (-ETIMEDOUT: the caller's deadline passed;
+ * -EINVAL: bad clock or tv_nsec, reported exactly when glibc reports it).
+ */
+#define LIBCIPC_WAIT_FOREVER 0
+#define LIBCIPC_WAIT_ABS 1
+#define LIBCIPC_WAIT_REL 2
+#define LIBCIPC_WAIT_SLICE 1
+typedef struct {
+	int64_t sec;
+	int64_t nsec;
+	int32_t clock;
+	int32_t mode;
+} libcipc_wait;
+int libcipc_sem_wait_slice(sem_t *sem, libcipc_wait *w, int64_t slice_ns);
+
+/* Reads the first byte of a mapping through the kernel (process_vm_readv on
+ * ourselves): returns 0 when it is backed, -EFAULT when touching it would fault
+ * (SIGBUS/SIGSEGV), so a caller can refuse instead of crashing. */
+int libcipc_probe_readable(const void *addr, size_t len);
+
+/* ---- shm: shm_overview(7), shm_open(3), mmap(2) ----------------------------- */
+
+/* shm_open(name, oflag, mode); returns the fd or -errno. */
+int libcipc_shm_open(const char *name, int oflag, unsigned mode);
+int libcipc_shm_unlink(const char *name);
+int libcipc_ftruncate(int fd, int64_t length);
+int libcipc_close(int fd);
+/* mmap(NULL, length, prot, flags, fd, offset). */
+libcipc_ptr libcipc_mmap(size_t length, int prot, int flags, int fd, int64_t offset);
+int libcipc_munmap(void *addr, size_t length);
+
+#endif /* LIBCIPC_H */

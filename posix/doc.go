@@ -1,0 +1,33 @@
+// Package posix gives Go programs the real glibc/librt POSIX IPC primitives,
+// with libc's semantics, through cgo.
+//
+// Each Go call makes one call into a thin C shim (csrc/ in the module), which
+// calls the libc function and returns its result or -errno. Failures are
+// *Error values naming the libc function, the object and the errno:
+//
+//	sem_open /jobs: file exists
+//
+// What maps to what:
+//
+//	OpenSemaphore, UnlinkSemaphore     sem_open(3), sem_unlink(3)
+//	NewSemaphore, InitSemaphoreAt      sem_init(3) (pshared 0 in C memory, 1 in a Mapping)
+//	SemaphoreAt                        a sem_t another process initialised
+//	Semaphore.Post, TryWait, Value     sem_post(3), sem_trywait(3), sem_getvalue(3)
+//	Semaphore.Wait, TimedWait          sem_wait(3), sem_timedwait(3)
+//	Semaphore.ClockWait, WaitTimeout   sem_clockwait(3)
+//	Semaphore.Close                    sem_close(3) or sem_destroy(3)
+//	OpenSharedMemory, UnlinkSharedMemory  shm_open(3), shm_unlink(3)
+//	SharedMemory.Truncate, Map         ftruncate(2), mmap(2)
+//	Mmap, MapAnonymous, Mapping.Unmap  mmap(2), munmap(2)
+//	Strerror                           strerror_r(3)
+//
+// Handles (Semaphore, SharedMemory, Mapping) own their C object, are safe for
+// concurrent use, and are released once by Close (Unmap for a Mapping): later
+// calls return an error wrapping os.ErrClosed, never a crash. Blocking calls
+// come in the libc forms (Wait, TimedWait with a CLOCK_REALTIME deadline,
+// ClockWait) and Go forms (WaitTimeout on CLOCK_MONOTONIC, WaitContext), and
+// hold a bounded number of OS threads however many goroutines block.
+//
+// The deliberate differences from calling libc from C are listed in
+// docs/SEMANTICS.md of the module.
+package posix

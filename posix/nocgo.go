@@ -1,0 +1,33 @@
+//go:build !cgo
+
+package posix
+
+import "unsafe"
+
+// In a CGO_ENABLED=0 build the package compiles with the same API, and every
+// constructor returns an error wrapping ErrCgoRequired before reaching these:
+// no handle can exist, so no method reaches them either. They return -ENOSYS
+// only so that the package compiles.
+const cgoEnabled = false
+
+const enosys = -38
+
+func cStrerror(int32, *byte, int) int32                                 { return enosys }
+func cSemOpen(*byte, int32, uint32, uint32) (unsafe.Pointer, int32)     { return nil, enosys }
+func cSemClose(unsafe.Pointer) int32                                    { return enosys }
+func cSemUnlink(*byte) int32                                            { return enosys }
+func cSemInitShared(unsafe.Pointer, uint32) int32                       { return enosys }
+func cSemDestroy(unsafe.Pointer) int32                                  { return enosys }
+func cSemNew(uint32) (unsafe.Pointer, int32)                            { return nil, enosys }
+func cSemFree(unsafe.Pointer) int32                                     { return enosys }
+func cSemPost(unsafe.Pointer) int32                                     { return enosys }
+func cSemTryWait(unsafe.Pointer) int32                                  { return enosys }
+func cSemGetValue(unsafe.Pointer) int32                                 { return enosys }
+func cSemWaitSlice(unsafe.Pointer, *cWait, int64) int32                 { return enosys }
+func cProbeReadable(unsafe.Pointer, int) int32                          { return enosys }
+func cShmOpen(*byte, int32, uint32) int32                               { return enosys }
+func cShmUnlink(*byte) int32                                            { return enosys }
+func cFtruncate(int32, int64) int32                                     { return enosys }
+func cClose(int32) int32                                                { return enosys }
+func cMmap(uintptr, int32, int32, int32, int64) (unsafe.Pointer, int32) { return nil, enosys }
+func cMunmap(unsafe.Pointer, uintptr) int32                             { return enosys }

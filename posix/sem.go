@@ -1,0 +1,465 @@
+package posix
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sizes and limits of glibc's sem_t, checked against the C headers at compile
+// time (posix/sem_cgo.go).
+const (
+	// SizeofSem is sizeof(sem_t): the bytes a semaphore takes in a Mapping.
+	SizeofSem = 32
+	// AlignofSem is _Alignof(sem_t): offsets passed to InitSemaphoreAt and
+	// SemaphoreAt must be multiples of it.
+	AlignofSem = 8
+	// SemValueMax is SEM_VALUE_MAX: the largest value a semaphore can hold.
+	SemValueMax = 2147483647
+)
+
+type semKind uint8
+
+const (
+	semNamed    semKind = iota // sem_open; Close is sem_close
+	semHeap                    // NewSemaphore; Close is sem_destroy + free
+	semInit                    // InitSemaphoreAt; Close is sem_destroy
+	semAttached                // SemaphoreAt; Close only detaches
+)
+
+// Semaphore is a POSIX semaphore (sem_overview(7)): a named one from
+// OpenSemaphore, an unnamed one in C memory from NewSemaphore, or an unnamed
+// process-shared one inside a Mapping from InitSemaphoreAt or SemaphoreAt.
+//
+// A Semaphore is safe for concurrent use by multiple goroutines. Close releases
+// it once; calls after Close, and calls blocked in Wait when Close is called,
+// return an error wrapping os.ErrClosed. Blocked waits hold no more than a few
+// OS threads however many goroutines wait (see Wait).
+type Semaphore struct {
+	h       handle
+	sem     unsafe.Pointer // *sem_t, in C memory or in a mapping
+	name    string
+	kind    semKind
+	slots   chan struct{} // goroutines of this handle allowed in C at once
+	owner   *Mapping      // for semInit/semAttached
+	cleanup runtime.Cleanup
+}
+
+// Blocking waits run in C in bounded slices so that Close and cancellation are
+// seen promptly, and only a few goroutines per handle and per process wait in C
+// at once; the others wait in Go (DESIGN.md section 4).
+const (
+	waitSlice         = 10 * time.Millisecond
+	waitersPerHandle  = 4
+	waitersPerProcess = 32
+)
+
+var processWaitSlots = make(chan struct{}, waitersPerProcess)
+
+func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
+	s := &Semaphore{sem: p, name: name, kind: kind, slots: make(chan struct{}, waitersPerHandle)}
+	s.h.init()
+	switch kind {
+	case semNamed:
+		// An unreachable named semaphore is closed (never unlinked).
+		s.cleanup = runtime.AddCleanup(s, func(p unsafe.Pointer) { cSemClose(p) }, p)
+	case semHeap:
+		s.cleanup = runtime.AddCleanup(s, func(p unsafe.Pointer) { cSemFree(p) }, p)
+	}
+	return s
+}
+
+// OpenSemaphore opens or creates the named semaphore name with sem_open(3):
+// flag is 0 to open an existing semaphore, or unix.O_CREAT, optionally with
+// unix.O_EXCL, to create one with permissions mode (less the umask) and initial
+// value. The name goes to libc untouched: glibc wants "/name" or "name" with no
+// other slash, and says ENAMETOOLONG, EINVAL, ENOENT or EEXIST as it sees fit.
+//
+// An existing /dev/shm/sem.NAME shorter than a sem_t (glibc maps it unchecked,
+// and a C program dies of SIGBUS at its first sem_wait) is refused with EFAULT.
+func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore, error) {
+	const op = "sem_open"
+	if !cgoEnabled {
+		return nil, cgoErr(op, name)
+	}
+	var buf [256]byte
+	cname, ok := cstr(&buf, name)
+	if !ok {
+		return nil, nulErr(op, name)
+	}
+	p, rc := cSemOpen(cname, int32(flag), mode, value)
+	if rc != 0 {
+		if rc == -int32(unix.EFAULT) {
+			return nil, &Error{Op: op, Name: name, Err: &argError{
+				msg: "the object is shorter than a sem_t (truncated or planted /dev/shm file)", errno: unix.EFAULT}}
+		}
+		return nil, errnoErr(op, name, rc)
+	}
+	return newSemaphore(p, name, semNamed), nil
+}
+
+// UnlinkSemaphore removes the named semaphore name with sem_unlink(3). Processes
+// that have it open keep using it; it is destroyed when the last one closes it.
+func UnlinkSemaphore(name string) error {
+	const op = "sem_unlink"
+	if !cgoEnabled {
+		return cgoErr(op, name)
+	}
+	var buf [256]byte
+	cname, ok := cstr(&buf, name)
+	if !ok {
+		return nulErr(op, name)
+	}
+	if rc := cSemUnlink(cname); rc != 0 {
+		return errnoErr(op, name, rc)
+	}
+	return nil
+}
+
+// NewSemaphore creates an unnamed semaphore private to this process with
+// sem_init(3) (pshared = 0) in C memory. Close destroys it (sem_destroy) and
+// frees the memory.
+func NewSemaphore(value uint32) (*Semaphore, error) {
+	const op = "sem_init"
+	if !cgoEnabled {
+		return nil, cgoErr(op, "")
+	}
+	p, rc := cSemNew(value)
+	if rc != 0 {
+		return nil, errnoErr(op, "", rc)
+	}
+	return newSemaphore(p, "", semHeap), nil
+}
+
+// InitSemaphoreAt creates a process-shared unnamed semaphore with sem_init(3)
+// (pshared = 1) at offset off of m, which should be a MAP_SHARED mapping that
+// other processes map too. off must leave SizeofSem bytes in m and be a multiple
+// of AlignofSem (EINVAL otherwise). The layout is glibc's sem_t, so a C program
+// mapping the same object uses it as a sem_t* at the same offset.
+//
+// Close calls sem_destroy, which must happen only when no process uses the
+// semaphore any more. Unmapping m without Close detaches the semaphore without
+// destroying it, as munmap does in C: use that when other processes go on
+// using it.
+func InitSemaphoreAt(m *Mapping, off int, value uint32) (*Semaphore, error) {
+	const op = "sem_init"
+	return placeSemaphore(op, m, off, func(p unsafe.Pointer) int32 { return cSemInitShared(p, value) }, semInit)
+}
+
+// SemaphoreAt attaches to the unnamed semaphore that another process (Go or C)
+// or this one initialised with sem_init(pshared = 1) at offset off of m. It
+// makes no libc call: the offset is checked as in InitSemaphoreAt, and the
+// bytes are probed so that memory past the end of the object behind m is
+// refused with EFAULT instead of raising SIGBUS later. Close only detaches: the
+// semaphore stays usable by everyone else.
+func SemaphoreAt(m *Mapping, off int) (*Semaphore, error) {
+	const op = "sem_open"
+	return placeSemaphore(op, m, off, func(p unsafe.Pointer) int32 { return cProbeReadable(p, SizeofSem) }, semAttached)
+}
+
+func placeSemaphore(op string, m *Mapping, off int, init func(unsafe.Pointer) int32, kind semKind) (*Semaphore, error) {
+	if !cgoEnabled {
+		return nil, cgoErr(op, "")
+	}
+	if m == nil {
+		return nil, nilErr(op)
+	}
+	var s *Semaphore
+	err := m.place(op, off, SizeofSem, AlignofSem, func(p unsafe.Pointer) (child, error) {
+		if rc := init(p); rc != 0 {
+			return nil, errnoErr(op, "", rc)
+		}
+		s = newSemaphore(p, "", kind)
+		s.owner = m
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Name returns the name the semaphore was opened with ("" for an unnamed one).
+func (s *Semaphore) Name() string {
+	if s == nil {
+		return ""
+	}
+	return s.name
+}
+
+// Post increments the semaphore with sem_post(3), waking a waiter if any.
+// At SemValueMax it fails with EOVERFLOW, as glibc does.
+func (s *Semaphore) Post() error {
+	const op = "sem_post"
+	if s == nil {
+		return nilErr(op)
+	}
+	if !s.h.enter() {
+		return closedErr(op, s.name)
+	}
+	rc := cSemPost(s.sem)
+	s.h.leave()
+	if rc != 0 {
+		return errnoErr(op, s.name, rc)
+	}
+	return nil
+}
+
+// TryWait decrements the semaphore with sem_trywait(3) if its value is above
+// zero; otherwise it fails at once with EAGAIN.
+func (s *Semaphore) TryWait() error {
+	const op = "sem_trywait"
+	if s == nil {
+		return nilErr(op)
+	}
+	if !s.h.enter() {
+		return closedErr(op, s.name)
+	}
+	rc := cSemTryWait(s.sem)
+	s.h.leave()
+	if rc != 0 {
+		return errnoErr(op, s.name, rc)
+	}
+	return nil
+}
+
+// Value returns the semaphore's value with sem_getvalue(3). glibc never reports
+// a negative value (waiters are not counted).
+func (s *Semaphore) Value() (int, error) {
+	const op = "sem_getvalue"
+	if s == nil {
+		return 0, nilErr(op)
+	}
+	if !s.h.enter() {
+		return 0, closedErr(op, s.name)
+	}
+	rc := cSemGetValue(s.sem)
+	s.h.leave()
+	if rc < 0 {
+		return 0, errnoErr(op, s.name, rc)
+	}
+	return int(rc), nil
+}
+
+// Wait decrements the semaphore, blocking while its value is zero, as
+// sem_wait(3) does. It is built from sem_trywait and sem_clockwait on
+// CLOCK_MONOTONIC in slices of 10 ms, so that Close is seen within a slice (the
+// call then fails with os.ErrClosed) and the process keeps a bounded number of
+// OS threads however many goroutines wait: at most 4 goroutines per handle and
+// 32 per process wait in C, the rest in Go. Unlike sem_wait under a signal
+// handler installed without SA_RESTART, Wait never fails with EINTR.
+func (s *Semaphore) Wait() error {
+	w := cWait{mode: waitForever}
+	return s.wait("sem_wait", &w, nil, time.Time{})
+}
+
+// TimedWait is Wait with an absolute CLOCK_REALTIME deadline, as
+// sem_timedwait(3): it fails with ETIMEDOUT if the semaphore could not be
+// decremented before abs (a deadline in the past still tries once), and follows
+// wall-clock changes as glibc does.
+func (s *Semaphore) TimedWait(abs time.Time) error {
+	w := cWait{sec: abs.Unix(), nsec: int64(abs.Nanosecond()), clock: unix.CLOCK_REALTIME, mode: waitAbs}
+	return s.wait("sem_timedwait", &w, nil, abs)
+}
+
+// ClockWait is Wait with an absolute deadline on clock, as sem_clockwait(3):
+// clock is unix.CLOCK_MONOTONIC or unix.CLOCK_REALTIME (any other clock, or a
+// tv_nsec outside [0, 1e9), fails with EINVAL exactly when glibc says so), and
+// abs is a reading of that clock, e.g. from unix.ClockGettime.
+func (s *Semaphore) ClockWait(clock int32, abs unix.Timespec) error {
+	w := cWait{sec: abs.Sec, nsec: abs.Nsec, clock: clock, mode: waitAbs}
+	var dl time.Time
+	if clock == unix.CLOCK_MONOTONIC || clock == unix.CLOCK_REALTIME {
+		var now unix.Timespec
+		if unix.ClockGettime(clock, &now) == nil {
+			dl = time.Now().Add(time.Duration(abs.Nano() - now.Nano()))
+		}
+	}
+	return s.wait("sem_clockwait", &w, nil, dl)
+}
+
+// WaitTimeout is Wait bounded by d, measured on CLOCK_MONOTONIC so that
+// wall-clock changes do not stretch or cut it: the deadline is fixed once, when
+// the call starts. It fails with ETIMEDOUT when d passes first.
+func (s *Semaphore) WaitTimeout(d time.Duration) error {
+	w := cWait{sec: int64(d / time.Second), nsec: int64(d % time.Second), clock: unix.CLOCK_MONOTONIC, mode: waitRel}
+	return s.wait("sem_clockwait", &w, nil, time.Now().Add(d))
+}
+
+// WaitContext is Wait until ctx is done: it returns an error wrapping ctx.Err()
+// within one wait slice (10 ms) of the cancellation, and never decrements the
+// semaphore when ctx is already done on entry. A deadline on ctx is passed to
+// sem_clockwait (CLOCK_MONOTONIC), so it is kept to the sem_clockwait precision.
+func (s *Semaphore) WaitContext(ctx context.Context) error {
+	const op = "sem_clockwait"
+	if err := ctx.Err(); err != nil {
+		if s == nil {
+			return nilErr(op)
+		}
+		return &Error{Op: op, Name: s.name, Err: err}
+	}
+	w := cWait{mode: waitForever}
+	var dl time.Time
+	if d, ok := ctx.Deadline(); ok {
+		dl = d
+		rel := time.Until(d)
+		w = cWait{sec: int64(rel / time.Second), nsec: int64(rel % time.Second), clock: unix.CLOCK_MONOTONIC, mode: waitRel}
+	}
+	return s.wait(op, &w, ctx, dl)
+}
+
+// wait runs a blocking wait: sem_trywait first (one crossing when the value is
+// positive), then sem_clockwait slices, each run while holding one of the
+// handle's and one of the process's wait slots. dl is the deadline as a Go time,
+// used only while waiting for a slot in Go; C keeps the exact one in w.
+func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time) error {
+	if s == nil {
+		return nilErr(op)
+	}
+	if !s.h.enter() {
+		return closedErr(op, s.name)
+	}
+	defer s.h.leave()
+	validClock := w.clock == unix.CLOCK_MONOTONIC || w.clock == unix.CLOCK_REALTIME
+	if w.mode != waitAbs || validClock {
+		// glibc checks the clock before trying; an invalid clock goes to C below.
+		rc := cSemTryWait(s.sem)
+		if rc == 0 {
+			return nil
+		}
+		if rc != -int32(unix.EAGAIN) {
+			return errnoErr(op, s.name, rc)
+		}
+	}
+	var ctxDone <-chan struct{}
+	if ctx != nil {
+		ctxDone = ctx.Done()
+	}
+	var expired <-chan time.Time
+	if !dl.IsZero() {
+		t := time.NewTimer(time.Until(dl))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		// Wait in Go for a slot of this handle, then one of the process.
+		if err := s.takeSlot(op, s.slots, ctx, ctxDone, expired); err != nil {
+			if err == errAcquired {
+				return nil
+			}
+			return err
+		}
+		if err := s.takeSlot(op, processWaitSlots, ctx, ctxDone, expired); err != nil {
+			<-s.slots
+			if err == errAcquired {
+				return nil
+			}
+			return err
+		}
+		rc := cSemWaitSlice(s.sem, w, int64(waitSlice))
+		<-processWaitSlots
+		<-s.slots
+		switch {
+		case rc == 0:
+			// Decremented: report success even if Close or cancellation came
+			// meanwhile, or the unit taken from the semaphore would be lost.
+			return nil
+		case rc == waitSliceEnded:
+			if s.h.closed() {
+				return closedErr(op, s.name)
+			}
+			if ctx != nil && ctx.Err() != nil {
+				return &Error{Op: op, Name: s.name, Err: ctx.Err()}
+			}
+		case rc == -int32(unix.ETIMEDOUT) && ctx != nil:
+			return &Error{Op: op, Name: s.name, Err: context.DeadlineExceeded}
+		default:
+			return errnoErr(op, s.name, rc)
+		}
+	}
+}
+
+// errAcquired is takeSlot's way of saying that its last try at the deadline
+// decremented the semaphore: the wait succeeded. It never reaches a caller.
+var errAcquired = errors.New("acquired")
+
+// takeSlot waits in Go for room in slots, giving up on Close, cancellation or
+// the deadline. At the deadline it tries the semaphore once more, so ETIMEDOUT
+// still means "could not be decremented before the deadline".
+func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context, ctxDone <-chan struct{}, expired <-chan time.Time) error {
+	select {
+	case slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case slots <- struct{}{}:
+		return nil
+	case <-s.h.done:
+		return closedErr(op, s.name)
+	case <-ctxDone:
+		return &Error{Op: op, Name: s.name, Err: ctx.Err()}
+	case <-expired:
+		rc := cSemTryWait(s.sem)
+		switch {
+		case rc == 0:
+			return errAcquired
+		case rc != -int32(unix.EAGAIN):
+			return errnoErr(op, s.name, rc)
+		case ctx != nil:
+			return &Error{Op: op, Name: s.name, Err: context.DeadlineExceeded}
+		}
+		return &Error{Op: op, Name: s.name, Err: unix.ETIMEDOUT}
+	}
+}
+
+// Close releases the semaphore: sem_close(3) for a named one (the name stays
+// until UnlinkSemaphore), sem_destroy(3) and free for one from NewSemaphore,
+// sem_destroy for one from InitSemaphoreAt, nothing for one from SemaphoreAt.
+// Goroutines blocked in Wait return an error wrapping os.ErrClosed within one
+// wait slice; the C object is released after they have left C. A second Close
+// returns an error wrapping os.ErrClosed.
+func (s *Semaphore) Close() error {
+	return s.close(true)
+}
+
+// closeForUnmap detaches a semaphore placed in a mapping that is being
+// unmapped: like munmap in C, it never destroys the sem_t, which other
+// processes may still use.
+func (s *Semaphore) closeForUnmap() { _ = s.close(false) }
+
+func (s *Semaphore) close(destroy bool) error {
+	op := "sem_close"
+	if s != nil && s.kind != semNamed {
+		op = "sem_destroy"
+	}
+	if s == nil {
+		return nilErr(op)
+	}
+	if !s.h.shut() {
+		return closedErr(op, s.name)
+	}
+	s.cleanup.Stop()
+	var rc int32
+	switch s.kind {
+	case semNamed:
+		rc = cSemClose(s.sem)
+	case semHeap:
+		rc = cSemFree(s.sem)
+	case semInit:
+		if destroy {
+			rc = cSemDestroy(s.sem)
+		}
+	}
+	if s.owner != nil {
+		s.owner.forget(s)
+	}
+	if rc != 0 {
+		return errnoErr(op, s.name, rc)
+	}
+	return nil
+}

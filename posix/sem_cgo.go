@@ -1,0 +1,78 @@
+//go:build cgo
+
+package posix
+
+/*
+#include "../include/libcipc.h"
+
+// The shims keep no pointer they are given, and none calls back into Go:
+// noescape lets Go pass stack buffers (names, wait state) without allocating.
+#cgo noescape libcipc_sem_open
+#cgo nocallback libcipc_sem_open
+#cgo noescape libcipc_sem_unlink
+#cgo nocallback libcipc_sem_unlink
+#cgo noescape libcipc_sem_wait_slice
+#cgo nocallback libcipc_sem_wait_slice
+#cgo nocallback libcipc_sem_post
+#cgo nocallback libcipc_sem_trywait
+#cgo nocallback libcipc_sem_getvalue
+*/
+import "C"
+
+import "unsafe"
+
+// The Go constants must be glibc's: these fail to compile otherwise.
+var (
+	_ [C.LIBCIPC_SIZEOF_SEM - SizeofSem]byte
+	_ [SizeofSem - C.LIBCIPC_SIZEOF_SEM]byte
+	_ [C.LIBCIPC_ALIGNOF_SEM - AlignofSem]byte
+	_ [AlignofSem - C.LIBCIPC_ALIGNOF_SEM]byte
+	_ [C.LIBCIPC_SEM_VALUE_MAX - SemValueMax]byte
+	_ [SemValueMax - C.LIBCIPC_SEM_VALUE_MAX]byte
+	_ [unsafe.Sizeof(C.libcipc_wait{}) - unsafe.Sizeof(cWait{})]byte
+	_ [unsafe.Sizeof(cWait{}) - unsafe.Sizeof(C.libcipc_wait{})]byte
+	_ [C.LIBCIPC_WAIT_SLICE - waitSliceEnded]byte
+	_ [waitSliceEnded - C.LIBCIPC_WAIT_SLICE]byte
+	_ [C.LIBCIPC_WAIT_REL - waitRel]byte
+	_ [waitRel - C.LIBCIPC_WAIT_REL]byte
+	_ [C.LIBCIPC_WAIT_ABS - waitAbs]byte
+	_ [waitAbs - C.LIBCIPC_WAIT_ABS]byte
+)
+
+func cSemOpen(name *byte, oflag int32, mode, value uint32) (unsafe.Pointer, int32) {
+	r := C.libcipc_sem_open((*C.char)(unsafe.Pointer(name)), C.int(oflag), C.unsigned(mode), C.unsigned(value))
+	return r.ptr, -int32(r.err)
+}
+
+func cSemClose(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_close((*C.sem_t)(p))) }
+
+func cSemUnlink(name *byte) int32 {
+	return int32(C.libcipc_sem_unlink((*C.char)(unsafe.Pointer(name))))
+}
+
+func cSemInitShared(p unsafe.Pointer, value uint32) int32 {
+	return int32(C.libcipc_sem_init_shared((*C.sem_t)(p), C.unsigned(value)))
+}
+
+func cSemDestroy(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_destroy((*C.sem_t)(p))) }
+
+func cSemNew(value uint32) (unsafe.Pointer, int32) {
+	r := C.libcipc_sem_new(C.unsigned(value))
+	return r.ptr, -int32(r.err)
+}
+
+func cSemFree(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_free((*C.sem_t)(p))) }
+
+func cSemPost(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_post((*C.sem_t)(p))) }
+
+func cSemTryWait(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_trywait((*C.sem_t)(p))) }
+
+func cSemGetValue(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_getvalue((*C.sem_t)(p))) }
+
+func cSemWaitSlice(p unsafe.Pointer, w *cWait, sliceNs int64) int32 {
+	return int32(C.libcipc_sem_wait_slice((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs)))
+}
+
+func cProbeReadable(p unsafe.Pointer, n int) int32 {
+	return int32(C.libcipc_probe_readable(p, C.size_t(n)))
+}

@@ -1,0 +1,120 @@
+// Package tests holds libcipc's integration tests: real kernel, real glibc, real
+// processes. The test binary re-executes itself to play a role in another
+// process (see child.go), and the C peers of tests/cpeers are built with gcc once
+// per run. TestMain fails the run when the run leaves an object with its prefix
+// in /dev/shm or leaks file descriptors.
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// prefix names every object this run creates: "/libcipc-<pid>-<seq>".
+var (
+	prefix = fmt.Sprintf("libcipc-%d-", os.Getpid())
+	seq    atomic.Int64
+)
+
+// uniqueName returns a fresh object name for this run, with the leading slash.
+func uniqueName() string { return fmt.Sprintf("/%s%d", prefix, seq.Add(1)) }
+
+func TestMain(m *testing.M) {
+	if role := os.Getenv(roleEnv); role != "" {
+		os.Exit(runRole(role))
+	}
+	// Warm up what the runtime opens lazily (the netpoller's descriptors) before
+	// taking the descriptor baseline.
+	_ = exec.Command("true").Run()
+	before := openFds()
+	code := m.Run()
+	if peerDir != "" {
+		os.RemoveAll(peerDir)
+	}
+	if left := leftovers(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: objects left in /dev/shm by this run: %s\n", strings.Join(left, " "))
+		code = 1
+	}
+	if leaked := diffFds(before, openFds()); len(leaked) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: file descriptors leaked by this run: %s\n", strings.Join(leaked, " "))
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// leftovers lists /dev/shm entries carrying this run's prefix (named
+// semaphores appear as sem.NAME, shared memory objects as NAME).
+func leftovers() []string {
+	entries, _ := os.ReadDir("/dev/shm")
+	var left []string
+	for _, e := range entries {
+		if strings.HasPrefix(strings.TrimPrefix(e.Name(), "sem."), prefix) {
+			left = append(left, e.Name())
+		}
+	}
+	return left
+}
+
+// openFds maps each open descriptor of this process to what it points at.
+func openFds() map[string]string {
+	fds := map[string]string{}
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		fds[e.Name()] = target
+	}
+	return fds
+}
+
+func diffFds(before, after map[string]string) []string {
+	var leaked []string
+	for fd, target := range after {
+		if before[fd] != target && !strings.HasPrefix(target, "/proc/") {
+			leaked = append(leaked, fd+"->"+target)
+		}
+	}
+	sort.Strings(leaked)
+	return leaked
+}
+
+// C peers, built with gcc once per run into a temporary directory.
+var (
+	peerOnce sync.Once
+	peerDir  string
+	peerErr  error
+)
+
+// cpeer returns the path of the C peer built from tests/cpeers/NAME.c.
+func cpeer(t testing.TB, name string) string {
+	t.Helper()
+	peerOnce.Do(func() {
+		peerDir, peerErr = os.MkdirTemp("", "libcipc-cpeers-")
+		if peerErr != nil {
+			return
+		}
+		// Readable and runnable by the uid-65534 children of the EACCES tests.
+		if peerErr = os.Chmod(peerDir, 0o755); peerErr != nil {
+			return
+		}
+		srcs, _ := filepath.Glob("cpeers/*.c")
+		for _, src := range srcs {
+			bin := filepath.Join(peerDir, strings.TrimSuffix(filepath.Base(src), ".c"))
+			out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", bin, src, "-lrt").CombinedOutput()
+			if err != nil {
+				peerErr = fmt.Errorf("gcc %s: %v\n%s", src, err, out)
+				return
+			}
+		}
+	})
+	if peerErr != nil {
+		t.Fatalf("building the C peers: %v", peerErr)
+	}
+	return filepath.Join(peerDir, name)
+}

@@ -1,0 +1,186 @@
+package tests
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/libcipc/libcipc/internal/scenario"
+	"github.com/libcipc/libcipc/posix"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// Each benchmark runs the same operation in a C loop (tests/cpeers/sempeer
+// bench-*) once per run and reports it beside the Go figure: C-ns/op and the
+// ratio x-C (Go ns/op divided by C ns/op).
+
+var (
+	cRefMu sync.Mutex
+	cRefs  = map[string]float64{}
+)
+
+func cReference(b *testing.B, args ...string) float64 {
+	b.Helper()
+	key := strings.Join(args, " ")
+	cRefMu.Lock()
+	defer cRefMu.Unlock()
+	if v, ok := cRefs[key]; ok {
+		return v
+	}
+	out := startC(b, args).finish(b)
+	v, err := strconv.ParseFloat(strings.TrimPrefix(out, "ns_per_op="), 64)
+	require.NoError(b, err, out)
+	cRefs[key] = v
+	return v
+}
+
+func reportRatio(b *testing.B, cNs float64) {
+	b.Helper()
+	goNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(cNs, "C-ns/op")
+	b.ReportMetric(goNs/cNs, "x-C")
+}
+
+func BenchmarkSemPostTryWait(b *testing.B) {
+	cNs := cReference(b, "bench-posttrywait", "10000000")
+	s, err := posix.NewSemaphore(0)
+	require.NoError(b, err)
+	defer s.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := s.Post(); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.TryWait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRatio(b, cNs)
+}
+
+func BenchmarkSemPingPongThreads(b *testing.B) {
+	cNs := cReference(b, "bench-pingpong-threads", "100000")
+	ping, err := posix.NewSemaphore(0)
+	require.NoError(b, err)
+	defer ping.Close()
+	pong, err := posix.NewSemaphore(0)
+	require.NoError(b, err)
+	defer pong.Close()
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if err := ping.WaitTimeout(scenario.StepTimeout); err != nil {
+				done <- err
+				return
+			}
+			if err := pong.Post(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ping.Post(); err != nil {
+			b.Fatal(err)
+		}
+		if err := pong.WaitTimeout(scenario.StepTimeout); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	require.NoError(b, <-done)
+	reportRatio(b, cNs)
+}
+
+// pingPongChild is the other process of BenchmarkSemPingPongProcesses.
+func pingPongChild(shmName string, n int) error {
+	shm, err := posix.OpenSharedMemory(shmName, unix.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	m, err := shm.Map(0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	shm.Close()
+	if err != nil {
+		return err
+	}
+	defer m.Unmap()
+	ping, err := posix.SemaphoreAt(m, 0)
+	if err != nil {
+		return err
+	}
+	pong, err := posix.SemaphoreAt(m, 64)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if err := ping.WaitTimeout(scenario.StepTimeout); err != nil {
+			return err
+		}
+		if err := pong.Post(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func BenchmarkSemPingPongProcesses(b *testing.B) {
+	cNs := cReference(b, "bench-pingpong-procs", "100000")
+	name := uniqueName()
+	shm, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+	require.NoError(b, err)
+	defer posix.UnlinkSharedMemory(name)
+	require.NoError(b, shm.Truncate(4096))
+	m, err := shm.Map(0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	shm.Close()
+	require.NoError(b, err)
+	defer m.Unmap()
+	ping, err := posix.InitSemaphoreAt(m, 0, 0)
+	require.NoError(b, err)
+	pong, err := posix.InitSemaphoreAt(m, 64, 0)
+	require.NoError(b, err)
+	child := startGo(b, "pingpong", []string{name, strconv.Itoa(b.N)})
+	// One round trip to make sure the child is attached before timing.
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ping.Post(); err != nil {
+			b.Fatal(err)
+		}
+		if err := pong.WaitTimeout(scenario.StepTimeout); err != nil {
+			b.Fatal(fmt.Errorf("%w (child stderr: %s)", err, child.errOut.String()))
+		}
+	}
+	b.StopTimer()
+	child.finish(b)
+	reportRatio(b, cNs)
+}
+
+func BenchmarkSemOpenCloseUnlink(b *testing.B) {
+	cNs := cReference(b, "bench-openclose", "20000", "/"+prefix+"cbench")
+	name := uniqueName()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if err := posix.UnlinkSemaphore(name); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportRatio(b, cNs)
+}
+
