@@ -32,7 +32,11 @@ libcipc_ptr libcipc_sem_open(const char *name, int oflag, unsigned mode, unsigne
 		r.err = errno;
 		return r;
 	}
-	if (libcipc_probe_readable(s, sizeof(sem_t)) != 0) {
+	/* With O_CREAT|O_EXCL glibc built the file itself (a full sem_t written,
+	 * then linked into place), so only an opened existing file needs the probe,
+	 * which costs a few microseconds. */
+	if ((oflag & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) &&
+	    libcipc_probe_readable(s, sizeof(sem_t)) != 0) {
 		sem_close(s);
 		r.err = EFAULT;
 		return r;

@@ -45,7 +45,7 @@ int libcipc_strerror(int errnum, char *buf, size_t len);
  * probe that the sem_t is backed by the file: glibc maps an existing
  * /dev/shm/sem.NAME without checking its size, so a zero-length file opens fine and
  * raises SIGBUS on the first sem_wait/sem_post. A failed probe closes the semaphore
- * and returns -EFAULT.
+ * and returns -EFAULT. (With O_CREAT|O_EXCL glibc wrote the file itself: no probe.)
  */
 libcipc_ptr libcipc_sem_open(const char *name, int oflag, unsigned mode, unsigned value);
 int libcipc_sem_close(sem_t *sem);

@@ -314,8 +314,9 @@ func (s *Semaphore) WaitContext(ctx context.Context) error {
 
 // wait runs a blocking wait: sem_trywait first (one crossing when the value is
 // positive), then sem_clockwait slices, each run while holding one of the
-// handle's and one of the process's wait slots. dl is the deadline as a Go time,
-// used only while waiting for a slot in Go; C keeps the exact one in w.
+// handle's and one of the process's wait slots. dl is the deadline as a Go time
+// (zero: none), used only while waiting for a slot in Go; C keeps the exact one
+// in w.
 func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time) error {
 	if s == nil {
 		return nilErr(op)
@@ -339,21 +340,23 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time)
 	if ctx != nil {
 		ctxDone = ctx.Done()
 	}
-	var expired <-chan time.Time
-	if !dl.IsZero() {
-		t := time.NewTimer(time.Until(dl))
-		defer t.Stop()
-		expired = t.C
-	}
+	// The Go timer for the deadline exists only if the call has to wait in Go
+	// for a slot; the common case (a slot is free) allocates nothing.
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		// Wait in Go for a slot of this handle, then one of the process.
-		if err := s.takeSlot(op, s.slots, ctx, ctxDone, expired); err != nil {
+		if err := s.takeSlot(op, s.slots, ctx, ctxDone, dl, &timer); err != nil {
 			if err == errAcquired {
 				return nil
 			}
 			return err
 		}
-		if err := s.takeSlot(op, processWaitSlots, ctx, ctxDone, expired); err != nil {
+		if err := s.takeSlot(op, processWaitSlots, ctx, ctxDone, dl, &timer); err != nil {
 			<-s.slots
 			if err == errAcquired {
 				return nil
@@ -388,13 +391,21 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time)
 var errAcquired = errors.New("acquired")
 
 // takeSlot waits in Go for room in slots, giving up on Close, cancellation or
-// the deadline. At the deadline it tries the semaphore once more, so ETIMEDOUT
-// still means "could not be decremented before the deadline".
-func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context, ctxDone <-chan struct{}, expired <-chan time.Time) error {
+// the deadline dl (zero: none). At the deadline it tries the semaphore once
+// more, so ETIMEDOUT still means "could not be decremented before the
+// deadline". *timer is created on first need and reused by later calls.
+func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context, ctxDone <-chan struct{}, dl time.Time, timer **time.Timer) error {
 	select {
 	case slots <- struct{}{}:
 		return nil
 	default:
+	}
+	var expired <-chan time.Time
+	if !dl.IsZero() {
+		if *timer == nil {
+			*timer = time.NewTimer(time.Until(dl))
+		}
+		expired = (*timer).C
 	}
 	select {
 	case slots <- struct{}{}:

@@ -183,4 +183,3 @@ func BenchmarkSemOpenCloseUnlink(b *testing.B) {
 	b.StopTimer()
 	reportRatio(b, cNs)
 }
-

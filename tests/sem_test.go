@@ -245,13 +245,19 @@ func TestErrnoMatchesC(t *testing.T) {
 		cArg []string
 	}{
 		{"EEXIST on O_CREAT|O_EXCL of an existing name", unix.EEXIST,
-			func() error { _, err := posix.OpenSemaphore(existingName, unix.O_CREAT|unix.O_EXCL, 0o600, 0); return err },
+			func() error {
+				_, err := posix.OpenSemaphore(existingName, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+				return err
+			},
 			[]string{"open", existingName, "0xc0", "0600", "0"}},
 		{"ENOENT opening a missing name", unix.ENOENT,
 			func() error { _, err := posix.OpenSemaphore(missing, 0, 0, 0); return err },
 			[]string{"open", missing, "0", "0", "0"}},
 		{"EINVAL for a value above SEM_VALUE_MAX", unix.EINVAL,
-			func() error { _, err := posix.OpenSemaphore(missing, unix.O_CREAT, 0o600, posix.SemValueMax+1); return err },
+			func() error {
+				_, err := posix.OpenSemaphore(missing, unix.O_CREAT, 0o600, posix.SemValueMax+1)
+				return err
+			},
 			[]string{"open", missing, "0x40", "0600", "2147483648"}},
 		{"EAGAIN from sem_trywait at zero", unix.EAGAIN,
 			existing.TryWait,
@@ -263,10 +269,16 @@ func TestErrnoMatchesC(t *testing.T) {
 			full.Post,
 			[]string{"post", fullName}},
 		{"ENAMETOOLONG when sem.NAME exceeds NAME_MAX", unix.ENAMETOOLONG,
-			func() error { _, err := posix.OpenSemaphore("/"+strings.Repeat("n", 253), unix.O_CREAT, 0o600, 0); return err },
+			func() error {
+				_, err := posix.OpenSemaphore("/"+strings.Repeat("n", 253), unix.O_CREAT, 0o600, 0)
+				return err
+			},
 			[]string{"open", "/" + strings.Repeat("n", 253), "0x40", "0600", "0"}},
 		{"EINVAL for a name over glibc's limit (glibc 2.36 says EINVAL there)", unix.EINVAL,
-			func() error { _, err := posix.OpenSemaphore("/"+strings.Repeat("n", 300), unix.O_CREAT, 0o600, 0); return err },
+			func() error {
+				_, err := posix.OpenSemaphore("/"+strings.Repeat("n", 300), unix.O_CREAT, 0o600, 0)
+				return err
+			},
 			[]string{"open", "/" + strings.Repeat("n", 300), "0x40", "0600", "0"}},
 		{"EINVAL for a name with an inner slash", unix.EINVAL,
 			func() error { _, err := posix.OpenSemaphore("/a/b", unix.O_CREAT, 0o600, 0); return err },
