@@ -1,23 +1,13 @@
 package tests
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/libcipc/libcipc/internal/scenario"
-	"github.com/libcipc/libcipc/posix"
-	"golang.org/x/sys/unix"
 )
 
 // The test binary plays a role in a child process when roleEnv is set; the
@@ -29,151 +19,23 @@ const (
 	argsEnv = "LIBCIPC_TEST_ARGS"
 )
 
-var roles = map[string]func(args []string) error{
-	"before": func(a []string) error {
-		return scenario.Before(os.Stdout, a[0], time.Duration(atoi(a[1]))*time.Millisecond)
-	},
-	"after": func(a []string) error {
-		return scenario.After(os.Stdout, a[0], time.Duration(atoi(a[1]))*time.Millisecond)
-	},
-	"mutex": func(a []string) error {
-		if err := scenario.MutexWorker(a[0], a[1], atoi(a[2])); err != nil {
-			return err
-		}
-		fmt.Printf("mutex done iters=%s\n", a[2])
-		return nil
-	},
-	"ring-init": func(a []string) error {
-		if err := scenario.RingInit(a[0]); err != nil {
-			return err
-		}
-		fmt.Println("ring-init done")
-		return nil
-	},
-	"producer": func(a []string) error {
-		sum, err := scenario.Producer(a[0], uint64(atoi(a[1])))
-		if err == nil {
-			fmt.Printf("produced %s sum=%d\n", a[1], sum)
-		}
-		return err
-	},
-	"consumer": func(a []string) error {
-		sum, err := scenario.Consumer(a[0], uint64(atoi(a[1])))
-		if err == nil {
-			fmt.Printf("consumed %s sum=%d\n", a[1], sum)
-		}
-		return err
-	},
-	// open: the Go twin of `sempeer open`, for errno comparisons.
-	"open": func(a []string) error {
-		s, err := posix.OpenSemaphore(a[0], atoi(a[1]), uint32(atoi(a[2])), uint32(atoi(a[3])))
-		if err == nil {
-			s.Close()
-		}
-		fmt.Println(resultLine(err))
-		return nil
-	},
-	"pingpong": func(a []string) error { return pingPongChild(a[0], atoi(a[1])) },
-}
+// proc is a child process of a test, killed and reaped at the test's end.
+type proc struct{ *scenario.Proc }
 
-func atoi(s string) int {
-	n, err := strconv.ParseInt(s, 0, 64)
-	if err != nil {
-		panic(fmt.Sprintf("bad number %q", s))
-	}
-	return int(n)
-}
+var asNobody = scenario.AsNobody
 
-// resultLine formats an outcome as the C peers' probes do.
-func resultLine(err error) string {
-	if err == nil {
-		return "result=0 errno=0 ename=0"
-	}
-	var errno unix.Errno
-	if !errors.As(err, &errno) {
-		return "result=-1 errno=-1 ename=" + err.Error()
-	}
-	return fmt.Sprintf("result=-1 errno=%d ename=%s", int(errno), unix.ErrnoName(errno))
-}
-
-func runRole(role string) int {
-	fn, ok := roles[role]
-	var args []string
-	if a := os.Getenv(argsEnv); a != "" {
-		args = strings.Split(a, "\x1f")
-	}
-	if !ok {
-		fmt.Fprintf(os.Stderr, "unknown role %q\n", role)
-		return 1
-	}
-	err := fn(args)
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, scenario.ErrVerify):
-		fmt.Fprintln(os.Stderr, err)
-		return 4
-	case errors.Is(err, unix.ETIMEDOUT):
-		fmt.Fprintln(os.Stderr, err)
-		return 3
-	default:
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-}
-
-// proc is a child process (the test binary in a role, or a C peer) whose output
-// is collected and whose lifetime is bounded.
-type proc struct {
-	cmd    *exec.Cmd
-	out    bytes.Buffer
-	errOut bytes.Buffer
-	cancel context.CancelFunc
-}
-
-type procOpt func(*exec.Cmd)
-
-// asNobody runs the child as uid/gid 65534.
-func asNobody(c *exec.Cmd) {
-	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-}
-
-const childTimeout = 60 * time.Second
-
-func start(t testing.TB, argv []string, env []string, opts ...procOpt) *proc {
+func start(t testing.TB, argv []string, env []string, opts ...scenario.ProcOpt) *proc {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), childTimeout)
-	p := &proc{cancel: cancel}
-	p.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout = &p.out
-	p.cmd.Stderr = &p.errOut
-	for _, o := range opts {
-		o(p.cmd)
+	p, err := scenario.Start(argv, env, opts...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := p.cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start %v: %v", argv, err)
-	}
-	t.Cleanup(func() { p.cmd.Process.Kill(); p.wait() })
-	return p
-}
-
-// wait returns the exit code (-1 if killed) once the child is gone.
-func (p *proc) wait() int {
-	defer p.cancel()
-	err := p.cmd.Wait()
-	if p.cmd.ProcessState == nil {
-		return -1
-	}
-	if err != nil && p.cmd.ProcessState.ExitCode() < 0 {
-		return -1
-	}
-	return p.cmd.ProcessState.ExitCode()
+	t.Cleanup(p.Kill)
+	return &proc{p}
 }
 
 // startGo runs this test binary in role with args.
-func startGo(t testing.TB, role string, args []string, opts ...procOpt) *proc {
+func startGo(t testing.TB, role string, args []string, opts ...scenario.ProcOpt) *proc {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -183,7 +45,7 @@ func startGo(t testing.TB, role string, args []string, opts ...procOpt) *proc {
 }
 
 // startC runs the C peer sempeer with args.
-func startC(t testing.TB, args []string, opts ...procOpt) *proc {
+func startC(t testing.TB, args []string, opts ...scenario.ProcOpt) *proc {
 	t.Helper()
 	return start(t, append([]string{cpeer(t, "sempeer")}, args...), nil, opts...)
 }
@@ -201,10 +63,20 @@ func startRole(t testing.TB, lang, role string, args ...string) *proc {
 // when it exits non-zero.
 func (p *proc) finish(t testing.TB) string {
 	t.Helper()
-	if code := p.wait(); code != 0 {
-		t.Fatalf("%s exited %d\nstdout: %s\nstderr: %s", filepath.Base(p.cmd.Path), code, p.out.String(), p.errOut.String())
+	out, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return strings.TrimSpace(p.out.String())
+	return out
+}
+
+// runRole plays role in this process (TestMain calls it in a child).
+func runRole(role string) int {
+	var args []string
+	if a := os.Getenv(argsEnv); a != "" {
+		args = strings.Split(a, "\x1f")
+	}
+	return scenario.RunRole(role, args)
 }
 
 // nobodyExe copies the test binary where uid 65534 can run it (the go tool's

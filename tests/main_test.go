@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/libcipc/libcipc/internal/scenario"
 )
 
 // prefix names every object this run creates: "/libcipc-<pid>-<seq>".
@@ -103,15 +105,7 @@ func cpeer(t testing.TB, name string) string {
 		if peerErr = os.Chmod(peerDir, 0o755); peerErr != nil {
 			return
 		}
-		srcs, _ := filepath.Glob("cpeers/*.c")
-		for _, src := range srcs {
-			bin := filepath.Join(peerDir, strings.TrimSuffix(filepath.Base(src), ".c"))
-			out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", bin, src, "-lrt").CombinedOutput()
-			if err != nil {
-				peerErr = fmt.Errorf("gcc %s: %v\n%s", src, err, out)
-				return
-			}
-		}
+		peerErr = scenario.BuildPeers("cpeers", peerDir)
 	})
 	if peerErr != nil {
 		t.Fatalf("building the C peers: %v", peerErr)

@@ -100,37 +100,6 @@ func BenchmarkSemPingPongThreads(b *testing.B) {
 	reportRatio(b, cNs)
 }
 
-// pingPongChild is the other process of BenchmarkSemPingPongProcesses.
-func pingPongChild(shmName string, n int) error {
-	shm, err := posix.OpenSharedMemory(shmName, unix.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	m, err := shm.Map(0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	shm.Close()
-	if err != nil {
-		return err
-	}
-	defer m.Unmap()
-	ping, err := posix.SemaphoreAt(m, 0)
-	if err != nil {
-		return err
-	}
-	pong, err := posix.SemaphoreAt(m, 64)
-	if err != nil {
-		return err
-	}
-	for i := 0; i < n; i++ {
-		if err := ping.WaitTimeout(scenario.StepTimeout); err != nil {
-			return err
-		}
-		if err := pong.Post(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func BenchmarkSemPingPongProcesses(b *testing.B) {
 	cNs := cReference(b, "bench-pingpong-procs", "100000")
 	name := uniqueName()
@@ -155,7 +124,7 @@ func BenchmarkSemPingPongProcesses(b *testing.B) {
 			b.Fatal(err)
 		}
 		if err := pong.WaitTimeout(scenario.StepTimeout); err != nil {
-			b.Fatal(fmt.Errorf("%w (child stderr: %s)", err, child.errOut.String()))
+			b.Fatal(fmt.Errorf("%w (child stderr: %s)", err, child.Stderr.String()))
 		}
 	}
 	b.StopTimer()

@@ -1,0 +1,49 @@
+# libcipc: the two commands of the README are `make demo` and `make test`.
+GO      ?= go
+CC      := gcc
+BUILD   := build
+PEERS   := $(BUILD)/cpeers
+CFLAGS  := -O2 -Wall -Wextra -Werror -pthread
+PEER_SRCS := $(wildcard tests/cpeers/*.c)
+PEER_BINS := $(patsubst tests/cpeers/%.c,$(PEERS)/%,$(PEER_SRCS))
+
+.PHONY: all demo test bench fmt vet peers clean
+
+all: test
+
+# The C peers: real C programs playing the same roles as the Go side.
+peers: $(PEER_BINS)
+$(PEERS)/%: tests/cpeers/%.c
+	@mkdir -p $(PEERS)
+	$(CC) $(CFLAGS) -o $@ $< -lrt
+
+$(BUILD)/posixipc: FORCE
+	@mkdir -p $(BUILD)
+	$(GO) build -o $@ ./cmd/posixipc
+FORCE:
+
+# The main job: the seeds' scenarios across real Go and C processes.
+demo: peers $(BUILD)/posixipc
+	$(BUILD)/posixipc demo --peers $(PEERS)
+
+# Every check: formatting, vet (with and without cgo), the C peers, the whole
+# suite under the race detector, the soak without it (RSS is meaningless under
+# -race), and the package's CGO_ENABLED=0 tests.
+test: peers
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet ./posix
+	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -count=1 -run 'Soak' ./tests/
+	CGO_ENABLED=0 $(GO) test -count=1 ./posix
+
+# Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C).
+bench: peers
+	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./posix ./tests
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
+
+clean:
+	rm -rf $(BUILD)

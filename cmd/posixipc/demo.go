@@ -1,0 +1,361 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libcipc/libcipc/internal/scenario"
+	"github.com/libcipc/libcipc/posix"
+	"golang.org/x/sys/unix"
+)
+
+const roleVerb = "__role"
+
+// demoEnv holds what every scenario needs: where the C peer is, how to start
+// this binary in a role, and the prefix of every object name it creates.
+type demoEnv struct {
+	self   string
+	peer   string
+	prefix string
+	seq    int
+}
+
+func (e *demoEnv) name() string {
+	e.seq++
+	return fmt.Sprintf("/%s%d", e.prefix, e.seq)
+}
+
+// role starts role in Go (this binary) or C (the peer).
+func (e *demoEnv) role(lang, role string, args ...string) (*scenario.Proc, error) {
+	if lang == "C" {
+		return scenario.Start(append([]string{e.peer, role}, args...), nil)
+	}
+	return scenario.Start(append([]string{e.self, roleVerb, role}, args...), nil)
+}
+
+type scenarioFn struct {
+	name, title string
+	run         func(*demoEnv) error
+}
+
+var scenarios = []scenarioFn{
+	{"handshake", "process-sem-before / process-sem-after: a named semaphore of value 0 orders two processes (seed 004)", demoHandshake},
+	{"mutex", "mutual exclusion: a named semaphore of value 1 guards a counter in shared memory, 4 processes (seeds 003, 004)", demoMutex},
+	{"ring", "producer/consumer: empty/full/mutex semaphores placed in a shared memory ring (seed 003)", demoRing},
+	{"order", "\"after\" never runs before \"before\": an unnamed semaphore of value 0 between two threads (seed 003)", demoOrder},
+	{"errno", "the same calls from Go and from C report the same errno (sem_open(3), sem_wait(3))", demoErrno},
+}
+
+func demo(args []string) int {
+	var peers string
+	var chosen []string
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--peers" && i+1 < len(args):
+			peers = args[i+1]
+			i++
+		case strings.HasPrefix(args[i], "--peers="):
+			peers = strings.TrimPrefix(args[i], "--peers=")
+		case strings.HasPrefix(args[i], "-"):
+			usage()
+		default:
+			chosen = append(chosen, args[i])
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "posixipc:", err)
+		return 1
+	}
+	if peers == "" {
+		dir, err := os.MkdirTemp("", "posixipc-peers-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "posixipc:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if err := scenario.BuildPeers("tests/cpeers", dir); err != nil {
+			fmt.Fprintln(os.Stderr, "posixipc: building the C peers (run from the module root, or pass --peers):", err)
+			return 1
+		}
+		peers = dir
+	}
+	env := &demoEnv{self: self, peer: peers + "/sempeer", prefix: fmt.Sprintf("libcipc-demo-%d-", os.Getpid())}
+	run := scenarios
+	if len(chosen) > 0 {
+		run = nil
+		for _, c := range chosen {
+			found := false
+			for _, s := range scenarios {
+				if s.name == c {
+					run, found = append(run, s), true
+				}
+			}
+			if !found {
+				fmt.Fprintf(os.Stderr, "posixipc: unknown scenario %q\n", c)
+				return 2
+			}
+		}
+	}
+	failed := 0
+	for _, s := range run {
+		fmt.Printf("\n== %s: %s\n", s.name, s.title)
+		start := time.Now()
+		if err := s.run(env); err != nil {
+			failed++
+			fmt.Printf("   FAIL %s: %v\n", s.name, err)
+		} else {
+			fmt.Printf("   ok   %s (%v)\n", s.name, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	fmt.Println()
+	if failed > 0 {
+		fmt.Printf("demo: %d of %d scenarios FAILED\n", failed, len(run))
+		return 1
+	}
+	fmt.Printf("demo: all %d scenarios passed\n", len(run))
+	return 0
+}
+
+func finishAll(ps ...*scenario.Proc) ([]string, error) {
+	outs := make([]string, len(ps))
+	var firstErr error
+	for i, p := range ps {
+		out, err := p.Finish()
+		outs[i] = out
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return outs, firstErr
+}
+
+func stamp(out, prefix string) (int64, error) {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return strconv.ParseInt(line[strings.LastIndex(line, "t=")+2:], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %q line in %q", prefix, out)
+}
+
+func demoHandshake(e *demoEnv) error {
+	for _, pair := range [][2]string{{"Go", "Go"}, {"Go", "C"}, {"C", "Go"}, {"C", "C"}} {
+		name := e.name()
+		after, err := e.role(pair[1], "after", name, "10000")
+		if err != nil {
+			return err
+		}
+		before, err := e.role(pair[0], "before", name, "200")
+		if err != nil {
+			after.Kill()
+			return err
+		}
+		outs, err := finishAll(before, after)
+		posix.UnlinkSemaphore(name) // normally already done by after
+		if err != nil {
+			return err
+		}
+		bt, err1 := stamp(outs[0], "before done")
+		at, err2 := stamp(outs[1], "after done")
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("%v %v", err1, err2)
+		}
+		fmt.Printf("   before=%-2s after=%-2s  %s  |  %s\n", pair[0], pair[1], noStamp(outs[0]), noStamp(outs[1]))
+		if at <= bt {
+			return fmt.Errorf("after (t=%d) ran before before (t=%d)", at, bt)
+		}
+		fmt.Printf("                        after woke %v after before posted (after was started first and blocked in sem_wait)\n",
+			time.Duration(at-bt).Round(time.Microsecond))
+		if _, err := posix.OpenSemaphore(name, 0, 0, 0); err == nil {
+			return fmt.Errorf("after did not unlink %s", name)
+		}
+	}
+	return nil
+}
+
+// noStamp drops the " t=…" instant from a handshake line.
+func noStamp(line string) string {
+	if i := strings.LastIndex(line, " t="); i >= 0 {
+		return line[:i]
+	}
+	return line
+}
+
+func demoMutex(e *demoEnv) error {
+	semName, shmName := e.name(), e.name()
+	sem, err := posix.OpenSemaphore(semName, unix.O_CREAT|unix.O_EXCL, 0o600, 1)
+	if err != nil {
+		return err
+	}
+	defer posix.UnlinkSemaphore(semName)
+	defer sem.Close()
+	shm, err := posix.OpenSharedMemory(shmName, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer posix.UnlinkSharedMemory(shmName)
+	defer shm.Close()
+	if err := shm.Truncate(scenario.RingSize); err != nil {
+		return err
+	}
+	m, err := shm.Map(0, scenario.RingSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	defer m.Unmap()
+	const iters = 20000
+	langs := []string{"Go", "C", "Go", "C"}
+	var ps []*scenario.Proc
+	for _, l := range langs {
+		p, err := e.role(l, "mutex", semName, shmName, strconv.Itoa(iters))
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	if _, err := finishAll(ps...); err != nil {
+		return err
+	}
+	counter, violations := scenario.MutexResult(m)
+	fmt.Printf("   processes %s, %d increments each: counter=%d (want %d), violations=%d\n",
+		strings.Join(langs, ","), iters, counter, len(langs)*iters, violations)
+	if counter != uint64(len(langs)*iters) || violations != 0 {
+		return fmt.Errorf("mutual exclusion broken")
+	}
+	return nil
+}
+
+func demoRing(e *demoEnv) error {
+	const count = 100000
+	want := scenario.RingSum(count)
+	for _, c := range []struct{ init, prod, cons string }{{"Go", "Go", "C"}, {"C", "C", "Go"}, {"Go", "C", "Go"}, {"C", "Go", "C"}} {
+		name := e.name()
+		cons, err := e.role(c.cons, "consumer", name, strconv.Itoa(count))
+		if err != nil {
+			return err
+		}
+		prod, err := e.role(c.prod, "producer", name, strconv.Itoa(count))
+		if err != nil {
+			cons.Kill()
+			return err
+		}
+		init, err := e.role(c.init, "ring-init", name)
+		if err != nil {
+			cons.Kill()
+			prod.Kill()
+			return err
+		}
+		start := time.Now()
+		outs, err := finishAll(init, prod, cons)
+		posix.UnlinkSharedMemory(name)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("   init=%-2s producer=%-2s consumer=%-2s  %d items through 16 slots in %v: %s\n",
+			c.init, c.prod, c.cons, count, time.Since(start).Round(time.Millisecond), outs[2])
+		if outs[1] != fmt.Sprintf("produced %d sum=%d", count, want) || outs[2] != fmt.Sprintf("consumed %d sum=%d", count, want) {
+			return fmt.Errorf("sums differ: %q / %q, want sum=%d", outs[1], outs[2], want)
+		}
+	}
+	return nil
+}
+
+func demoOrder(*demoEnv) error {
+	const rounds = 1000
+	for r := 0; r < rounds; r++ {
+		s, err := posix.NewSemaphore(0)
+		if err != nil {
+			return err
+		}
+		var beforeDone, afterStart int64
+		var wg sync.WaitGroup
+		var werr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			werr = s.WaitTimeout(scenario.StepTimeout)
+			afterStart = scenario.MonotonicNow()
+		}()
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			time.Sleep(time.Duration(r%3) * 100 * time.Microsecond)
+			beforeDone = scenario.MonotonicNow()
+			s.Post()
+		}()
+		wg.Wait()
+		s.Close()
+		if werr != nil {
+			return werr
+		}
+		if afterStart <= beforeDone {
+			return fmt.Errorf("round %d: after ran before before", r)
+		}
+	}
+	fmt.Printf("   %d rounds on two OS threads: \"after\" always started after \"before\" posted\n", rounds)
+	return nil
+}
+
+func demoErrno(e *demoEnv) error {
+	existing := e.name()
+	s, err := posix.OpenSemaphore(existing, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	if err != nil {
+		return err
+	}
+	defer posix.UnlinkSemaphore(existing)
+	defer s.Close()
+	missing := e.name()
+	cases := []struct {
+		what string
+		args []string
+	}{
+		{"sem_open O_CREAT|O_EXCL of an existing name", []string{existing, "0xc0", "0600", "0"}},
+		{"sem_open of a missing name", []string{missing, "0", "0", "0"}},
+		{"sem_open with value SEM_VALUE_MAX+1", []string{missing, "0x40", "0600", "2147483648"}},
+		{"sem_open with a 253-byte name", []string{"/" + strings.Repeat("n", 253), "0x40", "0600", "0"}},
+		{"sem_open with a 300-byte name", []string{"/" + strings.Repeat("n", 300), "0x40", "0600", "0"}},
+		{"sem_open of \"/a/b\"", []string{"/a/b", "0x40", "0600", "0"}},
+	}
+	for _, c := range cases {
+		goP, err := e.role("Go", "open", c.args...)
+		if err != nil {
+			return err
+		}
+		cP, err := e.role("C", "open", c.args...)
+		if err != nil {
+			goP.Kill()
+			return err
+		}
+		outs, err := finishAll(goP, cP)
+		if err != nil {
+			return err
+		}
+		g, cc := ename(outs[0]), ename(outs[1])
+		fmt.Printf("   %-46s Go: %-13s C: %s\n", c.what, g, cc)
+		if g != cc {
+			return fmt.Errorf("%s: Go says %s, C says %s", c.what, g, cc)
+		}
+	}
+	return nil
+}
+
+func ename(line string) string {
+	for _, f := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(f, "ename="); ok {
+			if v == "0" {
+				return "success"
+			}
+			return v
+		}
+	}
+	return "?" + line
+}
