@@ -67,6 +67,22 @@ func demo(args []string) int {
 			chosen = append(chosen, args[i])
 		}
 	}
+	run := scenarios
+	if len(chosen) > 0 {
+		run = nil
+		for _, c := range chosen {
+			found := false
+			for _, s := range scenarios {
+				if s.name == c {
+					run, found = append(run, s), true
+				}
+			}
+			if !found {
+				fmt.Fprintf(os.Stderr, "posixipc: unknown scenario %q\n", c)
+				return 2
+			}
+		}
+	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "posixipc:", err)
@@ -86,22 +102,6 @@ func demo(args []string) int {
 		peers = dir
 	}
 	env := &demoEnv{self: self, peer: peers + "/sempeer", prefix: fmt.Sprintf("libcipc-demo-%d-", os.Getpid())}
-	run := scenarios
-	if len(chosen) > 0 {
-		run = nil
-		for _, c := range chosen {
-			found := false
-			for _, s := range scenarios {
-				if s.name == c {
-					run, found = append(run, s), true
-				}
-			}
-			if !found {
-				fmt.Fprintf(os.Stderr, "posixipc: unknown scenario %q\n", c)
-				return 2
-			}
-		}
-	}
 	failed := 0
 	for _, s := range run {
 		fmt.Printf("\n== %s: %s\n", s.name, s.title)
