@@ -42,9 +42,13 @@ func (h *handle) enter() bool {
 // leave ends a call registered by enter.
 func (h *handle) leave() {
 	if h.state.Add(^uint64(0)) == closedBit {
-		h.drainOnce.Do(func() { close(h.drained) })
+		h.drain()
 	}
 }
+
+// drain tells a waiting shut that the last call in flight has left. It is
+// kept out of leave so that leave inlines into every method.
+func (h *handle) drain() { h.drainOnce.Do(func() { close(h.drained) }) }
 
 // closed reports whether Close has begun.
 func (h *handle) closed() bool { return h.state.Load()&closedBit != 0 }

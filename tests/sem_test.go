@@ -675,6 +675,41 @@ func TestTwoThousandWaitersUseFewThreadsAndEachWakesOnce(t *testing.T) {
 	assert.Zero(t, v, "every post was consumed exactly once")
 }
 
+// The bound is per process too: 100 semaphores with 20 waiters each.
+func TestWaitersOnManySemaphoresUseFewThreads(t *testing.T) {
+	const handles, per = 100, 20
+	sems := make([]*posix.Semaphore, handles)
+	for i := range sems {
+		s, err := posix.NewSemaphore(0)
+		require.NoError(t, err)
+		defer s.Close()
+		sems[i] = s
+	}
+	errs := make(chan error, handles*per)
+	for _, s := range sems {
+		for j := 0; j < per; j++ {
+			go func() { errs <- s.WaitTimeout(time.Minute) }()
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	th := threads(t)
+	t.Logf("OS threads with %d goroutines blocked on %d semaphores: %d", handles*per, handles, th)
+	assert.LessOrEqual(t, th, 64)
+	for _, s := range sems {
+		for j := 0; j < per; j++ {
+			require.NoError(t, s.Post())
+		}
+	}
+	for i := 0; i < handles*per; i++ {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%d waiters still blocked", handles*per-i)
+		}
+	}
+}
+
 func rssKiB(t *testing.T) int {
 	b, err := os.ReadFile("/proc/self/status")
 	require.NoError(t, err)
