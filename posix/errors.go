@@ -102,27 +102,27 @@ func Strerror(errno unix.Errno) string {
 	return string(buf[:n])
 }
 
-// cstr copies s into buf as a NUL-terminated C string without allocating;
-// a string too long for buf gets a heap copy, so libc, not libcipc, answers
-// ENAMETOOLONG. It reports false when s holds a NUL byte, which C would take
-// as the end of the string.
-func cstr(buf *[256]byte, s string) (*byte, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return nil, false
+// cName makes the C string a named call passes to libc, after the checks
+// every named call makes: cgo is available, and name holds no NUL byte (C
+// would take it as the end of the name). The string is copied into buf without
+// allocating; a name too long for buf gets a heap copy, so that libc, not
+// libcipc, answers ENAMETOOLONG or EINVAL for it.
+func cName(buf *[256]byte, op, name string) (*byte, error) {
+	if !cgoEnabled {
+		return nil, cgoErr(op, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == 0 {
+			return nil, invalidArg(op, name, "name contains a NUL byte")
 		}
 	}
 	var b []byte
-	if len(s) < len(buf) {
-		b = buf[:len(s)+1]
+	if len(name) < len(buf) {
+		b = buf[:len(name)+1]
 	} else {
-		b = make([]byte, len(s)+1)
+		b = make([]byte, len(name)+1)
 	}
-	copy(b, s)
-	b[len(s)] = 0
-	return &b[0], true
-}
-
-func nulErr(op, name string) error {
-	return invalidArg(op, name, "name contains a NUL byte")
+	copy(b, name)
+	b[len(name)] = 0
+	return &b[0], nil
 }

@@ -83,13 +83,10 @@ func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
 // and a C program dies of SIGBUS at its first sem_wait) is refused with EFAULT.
 func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore, error) {
 	const op = "sem_open"
-	if !cgoEnabled {
-		return nil, cgoErr(op, name)
-	}
 	var buf [256]byte
-	cname, ok := cstr(&buf, name)
-	if !ok {
-		return nil, nulErr(op, name)
+	cname, err := cName(&buf, op, name)
+	if err != nil {
+		return nil, err
 	}
 	p, rc := cSemOpen(cname, int32(flag), mode, value)
 	if rc != 0 {
@@ -106,13 +103,10 @@ func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore
 // that have it open keep using it; it is destroyed when the last one closes it.
 func UnlinkSemaphore(name string) error {
 	const op = "sem_unlink"
-	if !cgoEnabled {
-		return cgoErr(op, name)
-	}
 	var buf [256]byte
-	cname, ok := cstr(&buf, name)
-	if !ok {
-		return nulErr(op, name)
+	cname, err := cName(&buf, op, name)
+	if err != nil {
+		return err
 	}
 	if rc := cSemUnlink(cname); rc != 0 {
 		return errnoErr(op, name, rc)

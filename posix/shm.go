@@ -31,13 +31,10 @@ type SharedMemory struct {
 // name goes to libc untouched.
 func OpenSharedMemory(name string, flag int, mode uint32) (*SharedMemory, error) {
 	const op = "shm_open"
-	if !cgoEnabled {
-		return nil, cgoErr(op, name)
-	}
 	var buf [256]byte
-	cname, ok := cstr(&buf, name)
-	if !ok {
-		return nil, nulErr(op, name)
+	cname, err := cName(&buf, op, name)
+	if err != nil {
+		return nil, err
 	}
 	fd := cShmOpen(cname, int32(flag), mode)
 	if fd < 0 {
@@ -53,13 +50,10 @@ func OpenSharedMemory(name string, flag int, mode uint32) (*SharedMemory, error)
 // shm_unlink(3). Processes that have it open or mapped keep using it.
 func UnlinkSharedMemory(name string) error {
 	const op = "shm_unlink"
-	if !cgoEnabled {
-		return cgoErr(op, name)
-	}
 	var buf [256]byte
-	cname, ok := cstr(&buf, name)
-	if !ok {
-		return nulErr(op, name)
+	cname, err := cName(&buf, op, name)
+	if err != nil {
+		return err
 	}
 	if rc := cShmUnlink(cname); rc != 0 {
 		return errnoErr(op, name, rc)
