@@ -105,6 +105,20 @@ static int64_t ts_ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
+/* Whether the absolute deadline abs is at most slice_ns after now, without
+ * overflowing for far-away deadlines (any tv_sec a caller may pass). */
+static int due_within(const struct timespec *abs, const struct timespec *now, int64_t slice_ns)
+{
+	int64_t ds;
+	if (__builtin_sub_overflow((int64_t)abs->tv_sec, (int64_t)now->tv_sec, &ds))
+		return abs->tv_sec < 0;
+	if (ds > slice_ns / 1000000000 + 1)
+		return 0;
+	if (ds < -1)
+		return 1;
+	return ds * 1000000000 + (abs->tv_nsec - now->tv_nsec) <= slice_ns;
+}
+
 /* sem_clockwait, retrying EINTR against the same absolute deadline. */
 static int clockwait(sem_t *sem, clockid_t clock, const struct timespec *abs)
 {
@@ -123,8 +137,14 @@ int libcipc_sem_wait_slice(sem_t *sem, libcipc_wait *w, int64_t slice_ns)
 	int64_t slice_end = ts_ns(&mono) + slice_ns;
 
 	if (w->mode == LIBCIPC_WAIT_REL) {
+		/* w holds a Go time.Duration split in seconds and nanoseconds: it
+		 * fits in int64 nanoseconds; saturate instead of overflowing. */
 		int64_t d = w->sec * 1000000000 + w->nsec;
-		int64_t abs = ts_ns(&mono) + (d > 0 ? d : 0);
+		int64_t abs;
+		if (d < 0)
+			d = 0;
+		if (__builtin_add_overflow(ts_ns(&mono), d, &abs))
+			abs = INT64_MAX;
 		w->sec = abs / 1000000000;
 		w->nsec = abs % 1000000000;
 		w->clock = CLOCK_MONOTONIC;
@@ -139,7 +159,7 @@ int libcipc_sem_wait_slice(sem_t *sem, libcipc_wait *w, int64_t slice_ns)
 		    (w->clock != CLOCK_MONOTONIC && w->clock != CLOCK_REALTIME) ||
 		    clock_gettime((clockid_t)w->clock, &now) != 0)
 			return clockwait(sem, (clockid_t)w->clock, &abs);
-		if (ts_ns(&abs) - ts_ns(&now) <= slice_ns)
+		if (due_within(&abs, &now, slice_ns))
 			return clockwait(sem, (clockid_t)w->clock, &abs);
 	}
 	struct timespec end = {.tv_sec = slice_end / 1000000000,

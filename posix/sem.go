@@ -267,10 +267,11 @@ func (s *Semaphore) TimedWait(abs time.Time) error {
 func (s *Semaphore) ClockWait(clock int32, abs unix.Timespec) error {
 	w := cWait{sec: abs.Sec, nsec: abs.Nsec, clock: clock, mode: waitAbs}
 	var dl time.Time
-	if clock == unix.CLOCK_MONOTONIC || clock == unix.CLOCK_REALTIME {
-		var now unix.Timespec
-		if unix.ClockGettime(clock, &now) == nil {
-			dl = time.Now().Add(time.Duration(abs.Nano() - now.Nano()))
+	var now unix.Timespec
+	if (clock == unix.CLOCK_MONOTONIC || clock == unix.CLOCK_REALTIME) && unix.ClockGettime(clock, &now) == nil {
+		// The Go deadline is only for waiting in Go; past a century, none.
+		if ds := abs.Sec - now.Sec; ds > -1<<32 && ds < 1<<32 {
+			dl = time.Now().Add(time.Duration(ds)*time.Second + time.Duration(abs.Nsec-now.Nsec))
 		}
 	}
 	return s.wait("sem_clockwait", &w, nil, dl)

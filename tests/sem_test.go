@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"math"
 	"errors"
 	"fmt"
 	"os"
@@ -540,6 +541,38 @@ func TestTimedFormsSucceedWhenPosted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, s.WaitContext(ctx))
+}
+
+// Far-away deadlines wait (they do not overflow into the past).
+func TestFarDeadlinesDoNotOverflow(t *testing.T) {
+	s, err := posix.NewSemaphore(0)
+	require.NoError(t, err)
+	defer s.Close()
+	waits := map[string]func() error{
+		"WaitTimeout(MaxInt64)":      func() error { return s.WaitTimeout(math.MaxInt64) },
+		"ClockWait(MONOTONIC, 2^62)": func() error { return s.ClockWait(unix.CLOCK_MONOTONIC, unix.Timespec{Sec: 1 << 62}) },
+		"ClockWait(REALTIME, 2^62)":  func() error { return s.ClockWait(unix.CLOCK_REALTIME, unix.Timespec{Sec: 1 << 62}) },
+		"TimedWait(year 200000)":     func() error { return s.TimedWait(time.Date(200000, 1, 1, 0, 0, 0, 0, time.UTC)) },
+	}
+	for name, wait := range waits {
+		done := make(chan error, 1)
+		go func() { done <- wait() }()
+		select {
+		case err := <-done:
+			t.Fatalf("%s returned before any post: %v", name, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		require.NoError(t, s.Post())
+		select {
+		case err := <-done:
+			assert.NoError(t, err, name)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not return after a post", name)
+		}
+	}
+	// And deadlines far in the past time out at once.
+	assert.ErrorIs(t, s.ClockWait(unix.CLOCK_MONOTONIC, unix.Timespec{Sec: -1 << 62}), unix.ETIMEDOUT)
+	assert.ErrorIs(t, s.WaitTimeout(math.MinInt64), unix.ETIMEDOUT)
 }
 
 // sem_clockwait's argument checks, exactly where glibc makes them: an
