@@ -786,3 +786,41 @@ func TestSoakOpenCloseUnlink(t *testing.T) {
 	}
 	assert.Less(t, rss1-rss0, 2048, "RSS grew by %d KiB", rss1-rss0)
 }
+
+// An unreachable handle is cleaned up: a named semaphore is sem_close'd (its
+// mapping of /dev/shm/sem.NAME goes away), a shared memory descriptor closed.
+// Names are never unlinked by a cleanup.
+func TestUnreachableHandlesAreClosedNotUnlinked(t *testing.T) {
+	semName, shmName := uniqueName(), uniqueName()
+	t.Cleanup(func() { posix.UnlinkSemaphore(semName); posix.UnlinkSharedMemory(shmName) })
+	mapped := func() bool {
+		b, err := os.ReadFile("/proc/self/maps")
+		require.NoError(t, err)
+		return strings.Contains(string(b), "/dev/shm/sem."+strings.TrimPrefix(semName, "/"))
+	}
+	created, err := posix.OpenSemaphore(semName, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
+	require.NoError(t, err)
+	require.NoError(t, created.Close()) // glibc maps a created one under a temporary name
+	fds := len(openFds())
+	func() {
+		s, err := posix.OpenSemaphore(semName, 0, 0, 0)
+		require.NoError(t, err)
+		_, err = posix.OpenSharedMemory(shmName, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+		require.NoError(t, err)
+		require.NoError(t, s.Post())
+	}()
+	require.True(t, mapped())
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return !mapped() && len(openFds()) == fds
+	}, 5*time.Second, 10*time.Millisecond, "cleanups did not run")
+	s, err := posix.OpenSemaphore(semName, 0, 0, 0)
+	require.NoError(t, err, "a cleanup must never unlink")
+	defer s.Close()
+	v, err := s.Value()
+	require.NoError(t, err)
+	assert.Equal(t, 1, v)
+	shm, err := posix.OpenSharedMemory(shmName, unix.O_RDWR, 0)
+	require.NoError(t, err)
+	require.NoError(t, shm.Close())
+}
