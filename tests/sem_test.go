@@ -2,9 +2,9 @@ package tests
 
 import (
 	"context"
-	"math"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
