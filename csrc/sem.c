@@ -130,15 +130,16 @@ static int clockwait(sem_t *sem, clockid_t clock, const struct timespec *abs)
 	}
 }
 
-int libcipc_sem_wait_slice(sem_t *sem, libcipc_wait *w, int64_t slice_ns)
+int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w)
 {
-	struct timespec mono;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	int64_t slice_end = ts_ns(&mono) + slice_ns;
-
-	if (w->mode == LIBCIPC_WAIT_REL) {
+	if (sem_trywait(sem) == 0)
+		return 0;
+	int err = errno;
+	if (err == EAGAIN && w->mode == LIBCIPC_WAIT_REL) {
 		/* w holds a Go time.Duration split in seconds and nanoseconds: it
 		 * fits in int64 nanoseconds; saturate instead of overflowing. */
+		struct timespec mono;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
 		int64_t d = w->sec * 1000000000 + w->nsec;
 		int64_t abs;
 		if (d < 0)
@@ -150,16 +151,22 @@ int libcipc_sem_wait_slice(sem_t *sem, libcipc_wait *w, int64_t slice_ns)
 		w->clock = CLOCK_MONOTONIC;
 		w->mode = LIBCIPC_WAIT_ABS;
 	}
+	return -err;
+}
+
+int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns)
+{
+	struct timespec mono;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	int64_t slice_end = ts_ns(&mono) + slice_ns;
+
 	if (w->mode == LIBCIPC_WAIT_ABS) {
 		struct timespec abs = {.tv_sec = (time_t)w->sec, .tv_nsec = (long)w->nsec};
 		struct timespec now;
-		/* An invalid clock or tv_nsec, or a clock we cannot read: let glibc
-		 * answer exactly as it would (it never blocks on invalid input). */
 		if (w->nsec < 0 || w->nsec >= 1000000000 ||
 		    (w->clock != CLOCK_MONOTONIC && w->clock != CLOCK_REALTIME) ||
-		    clock_gettime((clockid_t)w->clock, &now) != 0)
-			return clockwait(sem, (clockid_t)w->clock, &abs);
-		if (due_within(&abs, &now, slice_ns))
+		    clock_gettime((clockid_t)w->clock, &now) != 0 ||
+		    due_within(&abs, &now, slice_ns))
 			return clockwait(sem, (clockid_t)w->clock, &abs);
 	}
 	struct timespec end = {.tv_sec = slice_end / 1000000000,

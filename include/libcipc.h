@@ -64,22 +64,12 @@ int libcipc_sem_trywait(sem_t *sem);
 int libcipc_sem_getvalue(sem_t *sem);
 
 /*
- * One bounded piece of a blocking wait (see DESIGN.md section 4).
+ * A blocking wait (see DESIGN.md section 4) is one libcipc_sem_wait_begin, then,
+ * if the semaphore was at zero, bounded pieces of libcipc_sem_wait_slice.
  *
  * w->mode: LIBCIPC_WAIT_FOREVER (no deadline), LIBCIPC_WAIT_ABS (w->clock, w->sec,
  * w->nsec is the caller's absolute deadline, as sem_clockwait takes it) or
- * LIBCIPC_WAIT_REL (w->sec/w->nsec is a duration: the shim turns it into an absolute
- * CLOCK_MONOTONIC deadline once, stores it back into w and sets w->mode to
- * LIBCIPC_WAIT_ABS, so later pieces wait for the same instant).
- *
- * The shim waits with sem_clockwait for at most slice_ns (measured on
- * CLOCK_MONOTONIC) or until the deadline, whichever is first; when the deadline is
- * within the slice it waits on the caller's own clock and deadline, exactly as
- * sem_clockwait(sem, clock, abs) would. EINTR is retried against the same deadline.
- *
- * Returns 0 when the semaphore was decremented, LIBCIPC_WAIT_SLICE when the slice
- * ended first (call again), or -errno (-ETIMEDOUT: the caller's deadline passed;
- * -EINVAL: bad clock or tv_nsec, reported exactly when glibc reports it).
+ * LIBCIPC_WAIT_REL (w->sec/w->nsec is a duration).
  */
 #define LIBCIPC_WAIT_FOREVER 0
 #define LIBCIPC_WAIT_ABS 1
@@ -91,7 +81,27 @@ typedef struct {
 	int32_t clock;
 	int32_t mode;
 } libcipc_wait;
-int libcipc_sem_wait_slice(sem_t *sem, libcipc_wait *w, int64_t slice_ns);
+
+/*
+ * sem_trywait; when it says EAGAIN, a LIBCIPC_WAIT_REL duration becomes an
+ * absolute CLOCK_MONOTONIC deadline (stored back into w, mode LIBCIPC_WAIT_ABS),
+ * so the deadline is fixed when the call starts. Returns 0 (decremented) or -errno
+ * (-EAGAIN: go on with slices).
+ */
+int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w);
+
+/*
+ * One piece of the wait: sem_clockwait for at most slice_ns (on CLOCK_MONOTONIC) or
+ * until the deadline, whichever is first; when the deadline is within the slice it
+ * waits on the caller's own clock and deadline, exactly as sem_clockwait(sem,
+ * clock, abs) would. A clock or tv_nsec glibc rejects goes straight to
+ * sem_clockwait, which says EINVAL without blocking. EINTR is retried against the
+ * same deadline. w->mode must not be LIBCIPC_WAIT_REL.
+ *
+ * Returns 0 when the semaphore was decremented, LIBCIPC_WAIT_SLICE when the slice
+ * ended first (call again), or -errno (-ETIMEDOUT: the caller's deadline passed).
+ */
+int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns);
 
 /* Reads the first byte of a mapping through the kernel (process_vm_readv on
  * ourselves): returns 0 when it is backed, -EFAULT when touching it would fault

@@ -13,13 +13,17 @@ import (
 //	rc := cCall(obj)                              // the one cgo crossing
 //	h.leave()
 //
-// Close calls shut, which marks the handle closed (later enters fail), closes
-// done (waking goroutines that wait in Go), and returns once the calls in flight
-// have left; the caller then releases the C object.
+// Close calls h.close(release): the first caller marks the handle closed (later
+// enters fail), closes done (waking goroutines that wait in Go), waits until the
+// calls in flight have left, runs release (the C call that frees the object)
+// and closes released. Any other caller of close waits for released, so nobody
+// returns from a Close (or an Unmap of the memory the object lives in) while
+// the object is still in use.
 type handle struct {
 	state     atomic.Uint64 // closedBit | number of calls in flight
 	done      chan struct{} // closed when Close begins
 	drained   chan struct{} // closed when the last call in flight leaves after Close
+	released  chan struct{} // closed when the first Close has released the object
 	drainOnce sync.Once
 }
 
@@ -28,7 +32,12 @@ const closedBit = 1 << 63
 func (h *handle) init() {
 	h.done = make(chan struct{})
 	h.drained = make(chan struct{})
+	h.released = make(chan struct{})
 }
+
+// valid reports whether the handle was made by a constructor: a zero value
+// (var s posix.Semaphore) is treated like a nil handle, never touched.
+func (h *handle) valid() bool { return h.done != nil }
 
 // enter registers a call in flight; false means the handle is closed.
 func (h *handle) enter() bool {
@@ -46,26 +55,30 @@ func (h *handle) leave() {
 	}
 }
 
-// drain tells a waiting shut that the last call in flight has left. It is
+// drain tells a waiting close that the last call in flight has left. It is
 // kept out of leave so that leave inlines into every method.
 func (h *handle) drain() { h.drainOnce.Do(func() { close(h.drained) }) }
 
 // closed reports whether Close has begun.
 func (h *handle) closed() bool { return h.state.Load()&closedBit != 0 }
 
-// shut begins Close: it reports false if Close already began, otherwise it
-// marks the handle closed, wakes waiters and waits until no call is in flight.
-// A goroutine that holds an enter must not call shut (it would wait forever).
-func (h *handle) shut() bool {
+// close runs the handle's Close once: it returns release's result and true
+// for the first caller; later callers wait until the first has finished and
+// get false. A goroutine that holds an enter must not call close (it would wait
+// forever for itself).
+func (h *handle) close(release func() int32) (int32, bool) {
 	old := h.state.Or(closedBit)
 	if old&closedBit != 0 {
-		return false
+		<-h.released
+		return 0, false
 	}
 	close(h.done)
 	if old != 0 {
 		<-h.drained
 	}
-	return true
+	rc := release()
+	close(h.released)
+	return rc, true
 }
 
 // child is a handle placed inside a Mapping (a semaphore, later a mutex…):

@@ -3,6 +3,7 @@ package posix
 import (
 	"context"
 	"errors"
+	"math"
 	"runtime"
 	"time"
 	"unsafe"
@@ -189,7 +190,7 @@ func (s *Semaphore) Name() string {
 // At SemValueMax it fails with EOVERFLOW, as glibc does.
 func (s *Semaphore) Post() error {
 	const op = "sem_post"
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
 	if !s.h.enter() {
@@ -207,7 +208,7 @@ func (s *Semaphore) Post() error {
 // zero; otherwise it fails at once with EAGAIN.
 func (s *Semaphore) TryWait() error {
 	const op = "sem_trywait"
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
 	if !s.h.enter() {
@@ -225,7 +226,7 @@ func (s *Semaphore) TryWait() error {
 // a negative value (waiters are not counted).
 func (s *Semaphore) Value() (int, error) {
 	const op = "sem_getvalue"
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return 0, nilErr(op)
 	}
 	if !s.h.enter() {
@@ -248,47 +249,40 @@ func (s *Semaphore) Value() (int, error) {
 // handler installed without SA_RESTART, Wait never fails with EINTR.
 func (s *Semaphore) Wait() error {
 	w := cWait{mode: waitForever}
-	return s.wait("sem_wait", &w, nil, time.Time{})
+	return s.wait("sem_wait", &w, nil)
 }
 
 // TimedWait is Wait with an absolute CLOCK_REALTIME deadline, as
 // sem_timedwait(3): it fails with ETIMEDOUT if the semaphore could not be
 // decremented before abs (a deadline in the past still tries once), and follows
-// wall-clock changes as glibc does.
+// wall-clock changes.
 func (s *Semaphore) TimedWait(abs time.Time) error {
 	w := cWait{sec: abs.Unix(), nsec: int64(abs.Nanosecond()), clock: unix.CLOCK_REALTIME, mode: waitAbs}
-	return s.wait("sem_timedwait", &w, nil, abs)
+	return s.wait("sem_timedwait", &w, nil)
 }
 
 // ClockWait is Wait with an absolute deadline on clock, as sem_clockwait(3):
-// clock is unix.CLOCK_MONOTONIC or unix.CLOCK_REALTIME (any other clock, or a
-// tv_nsec outside [0, 1e9), fails with EINVAL exactly when glibc says so), and
-// abs is a reading of that clock, e.g. from unix.ClockGettime.
+// clock is unix.CLOCK_MONOTONIC or unix.CLOCK_REALTIME, and abs a reading of
+// that clock, e.g. from unix.ClockGettime. Any other clock, or a tv_nsec outside
+// [0, 1e9), fails with EINVAL without touching the semaphore, as in glibc.
 func (s *Semaphore) ClockWait(clock int32, abs unix.Timespec) error {
 	w := cWait{sec: abs.Sec, nsec: abs.Nsec, clock: clock, mode: waitAbs}
-	var dl time.Time
-	var now unix.Timespec
-	if (clock == unix.CLOCK_MONOTONIC || clock == unix.CLOCK_REALTIME) && unix.ClockGettime(clock, &now) == nil {
-		// The Go deadline is only for waiting in Go; past a century, none.
-		if ds := abs.Sec - now.Sec; ds > -1<<32 && ds < 1<<32 {
-			dl = time.Now().Add(time.Duration(ds)*time.Second + time.Duration(abs.Nsec-now.Nsec))
-		}
-	}
-	return s.wait("sem_clockwait", &w, nil, dl)
+	return s.wait("sem_clockwait", &w, nil)
 }
 
 // WaitTimeout is Wait bounded by d, measured on CLOCK_MONOTONIC so that
-// wall-clock changes do not stretch or cut it: the deadline is fixed once, when
-// the call starts. It fails with ETIMEDOUT when d passes first.
+// wall-clock changes do not stretch or cut it: the deadline is fixed by the
+// call's first crossing into C. It fails with ETIMEDOUT when d passes first.
 func (s *Semaphore) WaitTimeout(d time.Duration) error {
-	w := cWait{sec: int64(d / time.Second), nsec: int64(d % time.Second), clock: unix.CLOCK_MONOTONIC, mode: waitRel}
-	return s.wait("sem_clockwait", &w, nil, time.Now().Add(d))
+	w := cWait{sec: int64(d / time.Second), nsec: int64(d % time.Second), mode: waitRel}
+	return s.wait("sem_clockwait", &w, nil)
 }
 
 // WaitContext is Wait until ctx is done: it returns an error wrapping ctx.Err()
 // within one wait slice (10 ms) of the cancellation, and never decrements the
-// semaphore when ctx is already done on entry. A deadline on ctx is passed to
-// sem_clockwait (CLOCK_MONOTONIC), so it is kept to the sem_clockwait precision.
+// semaphore when ctx is already done on entry. A deadline on ctx is also given
+// to sem_clockwait (CLOCK_MONOTONIC, fixed when the call starts), so the call
+// ends at it even before the context's own timer fires.
 func (s *Semaphore) WaitContext(ctx context.Context) error {
 	const op = "sem_clockwait"
 	if err := ctx.Err(); err != nil {
@@ -298,38 +292,43 @@ func (s *Semaphore) WaitContext(ctx context.Context) error {
 		return &Error{Op: op, Name: s.name, Err: err}
 	}
 	w := cWait{mode: waitForever}
-	var dl time.Time
 	if d, ok := ctx.Deadline(); ok {
-		dl = d
 		rel := time.Until(d)
-		w = cWait{sec: int64(rel / time.Second), nsec: int64(rel % time.Second), clock: unix.CLOCK_MONOTONIC, mode: waitRel}
+		w = cWait{sec: int64(rel / time.Second), nsec: int64(rel % time.Second), mode: waitRel}
 	}
-	return s.wait(op, &w, ctx, dl)
+	return s.wait(op, &w, ctx)
 }
 
-// wait runs a blocking wait: sem_trywait first (one crossing when the value is
-// positive), then sem_clockwait slices, each run while holding one of the
-// handle's and one of the process's wait slots. dl is the deadline as a Go time
-// (zero: none), used only while waiting for a slot in Go; C keeps the exact one
-// in w.
-func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time) error {
-	if s == nil {
+// validDeadline reports whether glibc accepts an absolute deadline: it checks
+// the clock and tv_nsec before trying the semaphore, so an invalid one fails
+// with EINVAL even when the semaphore is available.
+func validDeadline(w *cWait) bool {
+	return (w.clock == unix.CLOCK_MONOTONIC || w.clock == unix.CLOCK_REALTIME) && w.nsec >= 0 && w.nsec < 1e9
+}
+
+// wait runs a blocking wait: one crossing that tries the semaphore and, if it
+// is at zero, fixes a relative deadline; then sem_clockwait slices, each run
+// while holding one of the handle's and one of the process's wait slots.
+func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
+	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
 	if !s.h.enter() {
 		return closedErr(op, s.name)
 	}
 	defer s.h.leave()
-	validClock := w.clock == unix.CLOCK_MONOTONIC || w.clock == unix.CLOCK_REALTIME
-	if w.mode != waitAbs || validClock {
-		// glibc checks the clock before trying; an invalid clock goes to C below.
-		rc := cSemTryWait(s.sem)
-		if rc == 0 {
-			return nil
+	if w.mode == waitAbs && !validDeadline(w) {
+		// Straight to sem_clockwait, which answers EINVAL without blocking.
+		if rc := cSemWaitSlice(s.sem, w, int64(waitSlice)); rc != 0 {
+			return s.waitErr(op, rc, ctx)
 		}
-		if rc != -int32(unix.EAGAIN) {
-			return errnoErr(op, s.name, rc)
+		return nil
+	}
+	if rc := cSemWaitBegin(s.sem, w); rc != -int32(unix.EAGAIN) {
+		if rc != 0 {
+			return s.waitErr(op, rc, ctx)
 		}
+		return nil
 	}
 	var ctxDone <-chan struct{}
 	if ctx != nil {
@@ -345,40 +344,62 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time)
 	}()
 	for {
 		// Wait in Go for a slot of this handle, then one of the process.
-		if err := s.takeSlot(op, s.slots, ctx, ctxDone, dl, &timer); err != nil {
+		if err := s.takeSlot(op, s.slots, ctx, ctxDone, w, &timer); err != nil {
 			if err == errAcquired {
 				return nil
 			}
 			return err
 		}
-		if err := s.takeSlot(op, processWaitSlots, ctx, ctxDone, dl, &timer); err != nil {
+		if err := s.takeSlot(op, processWaitSlots, ctx, ctxDone, w, &timer); err != nil {
 			<-s.slots
 			if err == errAcquired {
 				return nil
 			}
 			return err
 		}
+		// Close or cancellation may have come while waiting for the slots
+		// (select picks at random among ready cases): do not enter C then.
+		if err := s.interrupted(op, ctx); err != nil {
+			<-processWaitSlots
+			<-s.slots
+			return err
+		}
 		rc := cSemWaitSlice(s.sem, w, int64(waitSlice))
 		<-processWaitSlots
 		<-s.slots
-		switch {
-		case rc == 0:
+		switch rc {
+		case 0:
 			// Decremented: report success even if Close or cancellation came
 			// meanwhile, or the unit taken from the semaphore would be lost.
 			return nil
-		case rc == waitSliceEnded:
-			if s.h.closed() {
-				return closedErr(op, s.name)
+		case waitSliceEnded:
+			if err := s.interrupted(op, ctx); err != nil {
+				return err
 			}
-			if ctx != nil && ctx.Err() != nil {
-				return &Error{Op: op, Name: s.name, Err: ctx.Err()}
-			}
-		case rc == -int32(unix.ETIMEDOUT) && ctx != nil:
-			return &Error{Op: op, Name: s.name, Err: context.DeadlineExceeded}
 		default:
-			return errnoErr(op, s.name, rc)
+			return s.waitErr(op, rc, ctx)
 		}
 	}
+}
+
+// interrupted says why a wait must stop between slices: Close, or ctx done.
+func (s *Semaphore) interrupted(op string, ctx context.Context) error {
+	if s.h.closed() {
+		return closedErr(op, s.name)
+	}
+	if ctx != nil && ctx.Err() != nil {
+		return &Error{Op: op, Name: s.name, Err: ctx.Err()}
+	}
+	return nil
+}
+
+// waitErr wraps a wait's errno; for WaitContext, the deadline it passed to C is
+// the context's, so ETIMEDOUT reads as context.DeadlineExceeded.
+func (s *Semaphore) waitErr(op string, rc int32, ctx context.Context) error {
+	if rc == -int32(unix.ETIMEDOUT) && ctx != nil {
+		return &Error{Op: op, Name: s.name, Err: context.DeadlineExceeded}
+	}
+	return errnoErr(op, s.name, rc)
 }
 
 // errAcquired is takeSlot's way of saying that its last try at the deadline
@@ -386,40 +407,63 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context, dl time.Time)
 var errAcquired = errors.New("acquired")
 
 // takeSlot waits in Go for room in slots, giving up on Close, cancellation or
-// the deadline dl (zero: none). At the deadline it tries the semaphore once
-// more, so ETIMEDOUT still means "could not be decremented before the
-// deadline". *timer is created on first need and reused by later calls.
-func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context, ctxDone <-chan struct{}, dl time.Time, timer **time.Timer) error {
+// the deadline in w. At the deadline it tries the semaphore once more, so
+// ETIMEDOUT still means "could not be decremented before the deadline".
+// *timer is created on first need and shared by the call's later waits.
+func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context, ctxDone <-chan struct{}, w *cWait, timer **time.Timer) error {
 	select {
 	case slots <- struct{}{}:
 		return nil
 	default:
 	}
-	var expired <-chan time.Time
-	if !dl.IsZero() {
-		if *timer == nil {
-			*timer = time.NewTimer(time.Until(dl))
+	for {
+		var expired <-chan time.Time
+		if w.mode == waitAbs {
+			if *timer == nil {
+				*timer = time.NewTimer(untilDeadline(w))
+			}
+			expired = (*timer).C
 		}
-		expired = (*timer).C
+		select {
+		case slots <- struct{}{}:
+			return nil
+		case <-s.h.done:
+			return closedErr(op, s.name)
+		case <-ctxDone:
+			return &Error{Op: op, Name: s.name, Err: ctx.Err()}
+		case <-expired:
+			// The Go timer runs on the monotonic clock: a CLOCK_REALTIME
+			// deadline may have moved with the wall clock. Re-read it.
+			if d := untilDeadline(w); d > 0 {
+				(*timer).Reset(d)
+				continue
+			}
+			rc := cSemTryWait(s.sem)
+			switch {
+			case rc == 0:
+				return errAcquired
+			case rc != -int32(unix.EAGAIN):
+				return errnoErr(op, s.name, rc)
+			}
+			return s.waitErr(op, -int32(unix.ETIMEDOUT), ctx)
+		}
 	}
-	select {
-	case slots <- struct{}{}:
-		return nil
-	case <-s.h.done:
-		return closedErr(op, s.name)
-	case <-ctxDone:
-		return &Error{Op: op, Name: s.name, Err: ctx.Err()}
-	case <-expired:
-		rc := cSemTryWait(s.sem)
-		switch {
-		case rc == 0:
-			return errAcquired
-		case rc != -int32(unix.EAGAIN):
-			return errnoErr(op, s.name, rc)
-		case ctx != nil:
-			return &Error{Op: op, Name: s.name, Err: context.DeadlineExceeded}
-		}
-		return &Error{Op: op, Name: s.name, Err: unix.ETIMEDOUT}
+}
+
+// untilDeadline returns how long until w's absolute deadline on its clock
+// (read with clock_gettime, only when a wait has to block in Go).
+func untilDeadline(w *cWait) time.Duration {
+	var now unix.Timespec
+	if unix.ClockGettime(w.clock, &now) != nil {
+		return 0
+	}
+	switch ds := w.sec - now.Sec; {
+	case ds > 1<<32:
+		return math.MaxInt64
+	case ds < -1<<32:
+		return 0
+	default:
+		return time.Duration(ds)*time.Second + time.Duration(w.nsec-now.Nsec)
 	}
 }
 
@@ -443,26 +487,29 @@ func (s *Semaphore) close(destroy bool) error {
 	if s != nil && s.kind != semNamed {
 		op = "sem_destroy"
 	}
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
-	if !s.h.shut() {
-		return closedErr(op, s.name)
-	}
-	s.cleanup.Stop()
-	var rc int32
-	switch s.kind {
-	case semNamed:
-		rc = cSemClose(s.sem)
-	case semHeap:
-		rc = cSemFree(s.sem)
-	case semInit:
-		if destroy {
-			rc = cSemDestroy(s.sem)
+	rc, first := s.h.close(func() int32 {
+		s.cleanup.Stop()
+		var rc int32
+		switch s.kind {
+		case semNamed:
+			rc = cSemClose(s.sem)
+		case semHeap:
+			rc = cSemFree(s.sem)
+		case semInit:
+			if destroy {
+				rc = cSemDestroy(s.sem)
+			}
 		}
-	}
-	if s.owner != nil {
-		s.owner.forget(s)
+		if s.owner != nil {
+			s.owner.forget(s)
+		}
+		return rc
+	})
+	if !first {
+		return closedErr(op, s.name)
 	}
 	if rc != 0 {
 		return errnoErr(op, s.name, rc)

@@ -11,6 +11,8 @@ package posix
 #cgo nocallback libcipc_sem_open
 #cgo noescape libcipc_sem_unlink
 #cgo nocallback libcipc_sem_unlink
+#cgo noescape libcipc_sem_wait_begin
+#cgo nocallback libcipc_sem_wait_begin
 #cgo noescape libcipc_sem_wait_slice
 #cgo nocallback libcipc_sem_wait_slice
 #cgo nocallback libcipc_sem_post
@@ -68,6 +70,10 @@ func cSemPost(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_post((*C.sem_
 func cSemTryWait(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_trywait((*C.sem_t)(p))) }
 
 func cSemGetValue(p unsafe.Pointer) int32 { return int32(C.libcipc_sem_getvalue((*C.sem_t)(p))) }
+
+func cSemWaitBegin(p unsafe.Pointer, w *cWait) int32 {
+	return int32(C.libcipc_sem_wait_begin((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w))))
+}
 
 func cSemWaitSlice(p unsafe.Pointer, w *cWait, sliceNs int64) int32 {
 	return int32(C.libcipc_sem_wait_slice((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs)))

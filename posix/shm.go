@@ -72,7 +72,7 @@ func (s *SharedMemory) Name() string {
 // Fd returns the file descriptor, or -1 for a nil or closed object. It stays
 // owned by s: it is invalid after Close.
 func (s *SharedMemory) Fd() int {
-	if s == nil || s.h.closed() {
+	if s == nil || !s.h.valid() || s.h.closed() {
 		return -1
 	}
 	return s.fd
@@ -81,7 +81,7 @@ func (s *SharedMemory) Fd() int {
 // Truncate sets the object's size with ftruncate(2); new bytes read as zero.
 func (s *SharedMemory) Truncate(size int64) error {
 	const op = "ftruncate"
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
 	if !s.h.enter() {
@@ -101,7 +101,7 @@ func (s *SharedMemory) Truncate(size int64) error {
 // past the end of the object fault when touched (SIGBUS), as in C.
 func (s *SharedMemory) Map(off int64, length int, prot, flags int) (*Mapping, error) {
 	const op = "mmap"
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return nil, nilErr(op)
 	}
 	if !s.h.enter() {
@@ -116,14 +116,17 @@ func (s *SharedMemory) Map(off int64, length int, prot, flags int) (*Mapping, er
 // does not unmap mappings made from the object.
 func (s *SharedMemory) Close() error {
 	const op = "close"
-	if s == nil {
+	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
-	if !s.h.shut() {
+	rc, first := s.h.close(func() int32 {
+		s.cleanup.Stop()
+		return cClose(int32(s.fd))
+	})
+	if !first {
 		return closedErr(op, s.name)
 	}
-	s.cleanup.Stop()
-	if rc := cClose(int32(s.fd)); rc != 0 {
+	if rc != 0 {
 		return errnoErr(op, s.name, rc)
 	}
 	return nil
@@ -200,24 +203,28 @@ func (m *Mapping) Len() int {
 // munmap(2). A second Unmap returns an error wrapping os.ErrClosed.
 func (m *Mapping) Unmap() error {
 	const op = "munmap"
-	if m == nil {
+	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
-	if !m.h.shut() {
+	rc, first := m.h.close(func() int32 {
+		// No placement is in flight (close waited) and none can start: the
+		// set of children is final. Each closeForUnmap returns only once its
+		// object has left C, whoever closed it.
+		m.mu.Lock()
+		children := make([]child, 0, len(m.children))
+		for c := range m.children {
+			children = append(children, c)
+		}
+		m.mu.Unlock()
+		for _, c := range children {
+			c.closeForUnmap()
+		}
+		return cMunmap(m.addr, uintptr(m.length))
+	})
+	if !first {
 		return closedErr(op, m.name)
 	}
-	// No placement is in flight (shut waited) and none can start: the set of
-	// children is final.
-	m.mu.Lock()
-	children := make([]child, 0, len(m.children))
-	for c := range m.children {
-		children = append(children, c)
-	}
-	m.mu.Unlock()
-	for _, c := range children {
-		c.closeForUnmap()
-	}
-	if rc := cMunmap(m.addr, uintptr(m.length)); rc != 0 {
+	if rc != 0 {
 		return errnoErr(op, m.name, rc)
 	}
 	return nil
@@ -227,6 +234,9 @@ func (m *Mapping) Unmap() error {
 // and runs create on its address while the mapping cannot be unmapped; the
 // object it returns is closed by Unmap unless it was closed before.
 func (m *Mapping) place(op string, off, size, align int, create func(unsafe.Pointer) (child, error)) error {
+	if !m.h.valid() {
+		return nilErr(op)
+	}
 	if !m.h.enter() {
 		return closedErr(op, m.name)
 	}

@@ -575,19 +575,31 @@ func TestFarDeadlinesDoNotOverflow(t *testing.T) {
 	assert.ErrorIs(t, s.WaitTimeout(math.MinInt64), unix.ETIMEDOUT)
 }
 
-// sem_clockwait's argument checks, exactly where glibc makes them: an
-// unsupported clock is EINVAL even when the semaphore is available; a bad
-// tv_nsec only when the call would block.
+// sem_clockwait's argument checks, exactly where glibc 2.36 makes them: an
+// unsupported clock or a tv_nsec outside [0, 1e9) is EINVAL before the
+// semaphore is tried, so even an available semaphore is not decremented (C:
+// sem_clockwait(&s, CLOCK_MONOTONIC, &(struct timespec){0, 2000000000}) on a
+// semaphore of value 1 returns -1/EINVAL and leaves the value at 1).
 func TestClockWaitArgumentChecksFollowGlibc(t *testing.T) {
 	s, err := posix.NewSemaphore(1)
 	require.NoError(t, err)
 	defer s.Close()
-	assert.ErrorIs(t, s.ClockWait(unix.CLOCK_BOOTTIME, unix.Timespec{Sec: 1 << 40}), unix.EINVAL)
-	v, _ := s.Value()
-	assert.Equal(t, 1, v, "an invalid clock must not decrement")
-	assert.NoError(t, s.ClockWait(unix.CLOCK_MONOTONIC, unix.Timespec{Nsec: 2e9}))
-	assert.ErrorIs(t, s.ClockWait(unix.CLOCK_MONOTONIC, unix.Timespec{Nsec: 2e9}), unix.EINVAL)
+	for _, c := range []struct {
+		clock int32
+		abs   unix.Timespec
+	}{
+		{unix.CLOCK_BOOTTIME, unix.Timespec{Sec: 1 << 40}},
+		{unix.CLOCK_MONOTONIC, unix.Timespec{Nsec: 2e9}},
+		{unix.CLOCK_REALTIME, unix.Timespec{Sec: 1 << 40, Nsec: -1}},
+	} {
+		assert.ErrorIs(t, s.ClockWait(c.clock, c.abs), unix.EINVAL, "%+v", c)
+		v, _ := s.Value()
+		assert.Equal(t, 1, v, "an invalid deadline must not decrement (%+v)", c)
+	}
+	assert.NoError(t, s.ClockWait(unix.CLOCK_MONOTONIC, unix.Timespec{}), "a past deadline still tries once")
+	assert.ErrorIs(t, s.ClockWait(unix.CLOCK_MONOTONIC, unix.Timespec{}), unix.ETIMEDOUT)
 	assert.ErrorIs(t, s.TimedWait(time.Unix(0, 0)), unix.ETIMEDOUT)
+	assert.ErrorIs(t, s.TimedWait(time.Time{}), unix.ETIMEDOUT)
 }
 
 func TestWaitContextCancellation(t *testing.T) {
@@ -823,4 +835,78 @@ func TestUnreachableHandlesAreClosedNotUnlinked(t *testing.T) {
 	shm, err := posix.OpenSharedMemory(shmName, unix.O_RDWR, 0)
 	require.NoError(t, err)
 	require.NoError(t, shm.Close())
+}
+
+// Zero values (not made by a constructor) are refused like nil handles.
+func TestZeroValueHandlesReturnErrInvalid(t *testing.T) {
+	var s posix.Semaphore
+	assert.ErrorIs(t, s.Post(), os.ErrInvalid)
+	assert.ErrorIs(t, s.TryWait(), os.ErrInvalid)
+	assert.ErrorIs(t, s.Wait(), os.ErrInvalid)
+	assert.ErrorIs(t, s.Close(), os.ErrInvalid)
+	_, err := s.Value()
+	assert.ErrorIs(t, err, os.ErrInvalid)
+	var m posix.Mapping
+	assert.ErrorIs(t, m.Unmap(), os.ErrInvalid)
+	assert.Nil(t, m.Bytes())
+	_, err = posix.InitSemaphoreAt(&m, 0, 0)
+	assert.ErrorIs(t, err, os.ErrInvalid)
+	var shm posix.SharedMemory
+	assert.ErrorIs(t, shm.Close(), os.ErrInvalid)
+	assert.ErrorIs(t, shm.Truncate(1), os.ErrInvalid)
+	assert.Equal(t, -1, shm.Fd())
+	_, err = shm.Map(0, 4096, rw, unix.MAP_SHARED)
+	assert.ErrorIs(t, err, os.ErrInvalid)
+}
+
+// Unmap racing a Close of a semaphore placed in the mapping, while a waiter
+// is inside sem_clockwait: Unmap must not munmap before the waiter has left C
+// (it crashed with SIGSEGV when the losing closer returned at once).
+func TestUnmapRacingCloseWithWaiterInC(t *testing.T) {
+	for i := 0; i < 30; i++ {
+		m, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
+		require.NoError(t, err)
+		s, err := posix.InitSemaphoreAt(m, 0, 0)
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- s.Wait() }()
+		time.Sleep(2 * time.Millisecond)
+		go s.Close()
+		require.NoError(t, m.Unmap())
+		select {
+		case err := <-done:
+			require.ErrorIs(t, err, os.ErrClosed)
+		case <-time.After(5 * time.Second):
+			t.Fatal("waiter not released")
+		}
+	}
+}
+
+// WaitTimeout's deadline is fixed when the call starts, even when the call
+// first waits in Go for a slot: with 400 goroutines queued ahead, 4 at a time in
+// C for 10 ms each, the call reaches C about a second after it started.
+func TestWaitTimeoutDeadlineStartsWithTheCall(t *testing.T) {
+	s, err := posix.NewSemaphore(0)
+	require.NoError(t, err)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	const ahead = 400
+	busy := make(chan error, ahead)
+	for i := 0; i < ahead; i++ {
+		go func() { busy <- s.WaitContext(ctx) }()
+	}
+	time.Sleep(50 * time.Millisecond)
+	go func() {
+		time.Sleep(1300 * time.Millisecond)
+		cancel()
+	}()
+	start := time.Now()
+	err = s.WaitTimeout(1500 * time.Millisecond)
+	elapsed := time.Since(start)
+	assert.ErrorIs(t, err, unix.ETIMEDOUT)
+	// A deadline restarted when the call entered C ended near 2.5 s.
+	assert.Less(t, elapsed, 2200*time.Millisecond, "deadline restarted when the call entered C")
+	for i := 0; i < ahead; i++ {
+		assert.ErrorIs(t, <-busy, context.Canceled)
+	}
 }
