@@ -23,6 +23,7 @@ func cSemFree(unsafe.Pointer) int32                                     { return
 func cSemPost(unsafe.Pointer) int32                                     { return enosys }
 func cSemTryWait(unsafe.Pointer) int32                                  { return enosys }
 func cSemGetValue(unsafe.Pointer) int32                                 { return enosys }
+func cSemWaitBegin(unsafe.Pointer, *cWait) int32                        { return enosys }
 func cSemWaitSlice(unsafe.Pointer, *cWait, int64) int32                 { return enosys }
 func cProbeReadable(unsafe.Pointer, int) int32                          { return enosys }
 func cShmOpen(*byte, int32, uint32) int32                               { return enosys }
