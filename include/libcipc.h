@@ -20,7 +20,9 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <mqueue.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /* A pointer result: ptr is valid when err == 0. */
@@ -118,5 +120,55 @@ int libcipc_close(int fd);
 /* mmap(NULL, length, prot, flags, fd, offset). */
 libcipc_ptr libcipc_mmap(size_t length, int prot, int flags, int fd, int64_t offset);
 int libcipc_munmap(void *addr, size_t length);
+
+/* ---- mq: mq_overview(7), mq_open(3), mq_send(3), mq_receive(3), mq_notify(3) -- */
+
+#define LIBCIPC_MQ_PRIO_MAX MQ_PRIO_MAX
+
+/* mq_open(name, oflag, mode, attr): attr = {maxmsg, msgsize} when has_attr, else
+ * NULL. Returns the descriptor or -errno. */
+int libcipc_mq_open(const char *name, int oflag, unsigned mode, int has_attr, long maxmsg, long msgsize);
+int libcipc_mq_unlink(const char *name);
+/* mq_send on the (non-blocking) descriptor. */
+int libcipc_mq_send(int mqd, const char *msg, size_t len, unsigned prio);
+/* mq_receive on the (non-blocking) descriptor: the length received or -errno;
+ * the priority goes to *prio. */
+long libcipc_mq_receive(int mqd, char *buf, size_t len, unsigned *prio);
+/* mq_getattr: out = {flags, maxmsg, msgsize, curmsgs}. */
+int libcipc_mq_getattr(int mqd, long out[4]);
+/* mq_setattr({flags}), old attributes into out as above. */
+int libcipc_mq_setattr(int mqd, long flags, long out[4]);
+/* mq_notify with SIGEV_THREAD: glibc's helper thread runs a trampoline that calls
+ * the Go export libcipcMQNotified(id). */
+int libcipc_mq_notify_thread(int mqd, uintptr_t id);
+/* mq_notify with SIGEV_SIGNAL: signal sig with sigev_value.sival_ptr = value. */
+int libcipc_mq_notify_signal(int mqd, int sig, uintptr_t value);
+/* mq_notify(mqd, NULL): drop this process's registration. */
+int libcipc_mq_notify_cancel(int mqd);
+
+/* ---- signal: sigaction(2) with SA_SIGINFO, a handler that keeps siginfo ----- */
+
+/* What the handler writes to the receiver's pipe for each signal: 32 bytes,
+ * written with one write(2) (atomic: less than PIPE_BUF). */
+typedef struct {
+	int32_t signo;
+	int32_t code;   /* si_code: SI_QUEUE, SI_MESGQ, SI_USER, ... */
+	int32_t pid;    /* si_pid */
+	uint32_t uid;   /* si_uid */
+	uint64_t value; /* si_value.sival_ptr */
+	uint64_t reserved;
+} libcipc_siginfo;
+
+#define LIBCIPC_SIZEOF_SIGACTION ((int)sizeof(struct sigaction))
+
+/* Installs, with sigaction(2), a SA_SIGINFO|SA_ONSTACK|SA_RESTART handler for sig
+ * that writes a libcipc_siginfo to wfd (non-blocking: a full pipe drops the record
+ * and counts it). The previous action is saved into old (LIBCIPC_SIZEOF_SIGACTION
+ * bytes). */
+int libcipc_sigrecv_install(int sig, int wfd, void *old);
+/* Restores the action saved by libcipc_sigrecv_install. */
+int libcipc_sigrecv_restore(int sig, const void *old);
+/* Records dropped for sig because the pipe was full, since install. */
+uint64_t libcipc_sigrecv_dropped(int sig);
 
 #endif /* LIBCIPC_H */

@@ -67,12 +67,22 @@ func (h *handle) closed() bool { return h.state.Load()&closedBit != 0 }
 // get false. A goroutine that holds an enter must not call close (it would wait
 // forever for itself).
 func (h *handle) close(release func() int32) (int32, bool) {
+	return h.closeWaking(nil, release)
+}
+
+// closeWaking is close for handles whose blocked calls do not watch done on
+// their own (they wait on the netpoller): wake runs after done is closed and
+// before waiting for the calls in flight, to get them out.
+func (h *handle) closeWaking(wake func(), release func() int32) (int32, bool) {
 	old := h.state.Or(closedBit)
 	if old&closedBit != 0 {
 		<-h.released
 		return 0, false
 	}
 	close(h.done)
+	if wake != nil {
+		wake()
+	}
 	if old != 0 {
 		<-h.drained
 	}

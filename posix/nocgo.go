@@ -32,3 +32,17 @@ func cFtruncate(int32, int64) int32                                     { return
 func cClose(int32) int32                                                { return enosys }
 func cMmap(uintptr, int32, int32, int32, int64) (unsafe.Pointer, int32) { return nil, enosys }
 func cMunmap(unsafe.Pointer, uintptr) int32                             { return enosys }
+
+func cMqOpen(*byte, int32, uint32, bool, int64, int64) int32 { return enosys }
+func cMqUnlink(*byte) int32                                  { return enosys }
+func cMqSend(int32, []byte, uint32) int32                    { return enosys }
+func cMqReceive(int32, []byte, *uint32) int64                { return enosys }
+func cMqGetattr(int32, *[4]int64) int32                      { return enosys }
+func cMqSetattr(int32, int64, *[4]int64) int32               { return enosys }
+func cMqNotifyThread(int32, uintptr) int32                   { return enosys }
+func cMqNotifySignal(int32, int32, uintptr) int32            { return enosys }
+func cMqNotifyCancel(int32) int32                            { return enosys }
+
+func cSigrecvInstall(int32, int32, *[sizeofSigaction]byte) int32 { return enosys }
+func cSigrecvRestore(int32, *[sizeofSigaction]byte) int32        { return enosys }
+func cSigrecvDropped(int32) uint64                               { return 0 }

@@ -16,6 +16,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/libcipc/libcipc/posix"
+	"golang.org/x/sys/unix"
+
 	"github.com/libcipc/libcipc/internal/scenario"
 )
 
@@ -26,7 +29,38 @@ var (
 )
 
 // uniqueName returns a fresh object name for this run, with the leading slash.
-func uniqueName() string { return fmt.Sprintf("/%s%d", prefix, seq.Add(1)) }
+func uniqueName() string {
+	name := fmt.Sprintf("/%s%d", prefix, seq.Add(1))
+	namesMu.Lock()
+	names = append(names, name)
+	namesMu.Unlock()
+	return name
+}
+
+// Every name handed out, so that TestMain can look for message queues left
+// behind: the mqueue filesystem is often not mounted, so it cannot be listed.
+var (
+	namesMu sync.Mutex
+	names   []string
+)
+
+// leftoverQueues opens each name this run used as a message queue; one that
+// opens was left behind. It is removed, and reported.
+func leftoverQueues() []string {
+	namesMu.Lock()
+	defer namesMu.Unlock()
+	var left []string
+	for _, n := range names {
+		for _, suffix := range []string{"", "-a", "-b"} {
+			if q, err := posix.OpenMessageQueue(n+suffix, unix.O_RDONLY, 0, nil); err == nil {
+				q.Close()
+				posix.UnlinkMessageQueue(n + suffix)
+				left = append(left, "mqueue:"+n+suffix)
+			}
+		}
+	}
+	return left
+}
 
 func TestMain(m *testing.M) {
 	if role := os.Getenv(roleEnv); role != "" {
@@ -35,13 +69,14 @@ func TestMain(m *testing.M) {
 	// Warm up what the runtime opens lazily (the netpoller's descriptors) before
 	// taking the descriptor baseline.
 	_ = exec.Command("true").Run()
+	warmUpNotify()
 	before := openFds()
 	code := m.Run()
 	if peerDir != "" {
 		os.RemoveAll(peerDir)
 	}
-	if left := leftovers(); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: objects left in /dev/shm by this run: %s\n", strings.Join(left, " "))
+	if left := append(leftovers(), leftoverQueues()...); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: objects left by this run: %s\n", strings.Join(left, " "))
 		code = 1
 	}
 	if leaked := diffFds(before, openFds()); len(leaked) > 0 {
@@ -49,6 +84,22 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+// warmUpNotify makes glibc start its mq_notify SIGEV_THREAD helper (a thread
+// and a netlink socket that live until the process exits, as in C) before the
+// descriptor baseline is taken.
+func warmUpNotify() {
+	name := fmt.Sprintf("/%swarmup", prefix)
+	q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, nil)
+	if err != nil {
+		return
+	}
+	defer posix.UnlinkMessageQueue(name)
+	defer q.Close()
+	if q.NotifyFunc(func() {}) == nil {
+		q.NotifyCancel()
+	}
 }
 
 // leftovers lists /dev/shm entries carrying this run's prefix (named

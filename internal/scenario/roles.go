@@ -60,6 +60,52 @@ var Roles = map[string]func(args []string) error{
 		return nil
 	},
 	"pingpong": func(a []string) error { return PingPong(a[0], Atoi(a[1])) },
+
+	// Message queues (mqpeer's roles).
+	"produce": func(a []string) error {
+		if err := MQProduce(a[0], Atoi(a[1])); err != nil {
+			return err
+		}
+		fmt.Printf("produced %s\n", a[1])
+		return nil
+	},
+	"consume": func(a []string) error {
+		lines, err := MQConsume(a[0], Atoi(a[1]))
+		for _, l := range lines {
+			fmt.Println(l)
+		}
+		if err == nil {
+			fmt.Printf("consumed %s\n", a[1])
+		}
+		return err
+	},
+	"stream-send": func(a []string) error {
+		sum, err := MQStreamSend(a[0], Atoi(a[1]), Atoi(a[2]))
+		if err == nil {
+			fmt.Printf("sent %s sum=%d\n", a[1], sum)
+		}
+		return err
+	},
+	"stream-recv": func(a []string) error {
+		sum, err := MQStreamRecv(a[0], Atoi(a[1]), Atoi(a[2]))
+		if err == nil {
+			fmt.Printf("received %s sum=%d\n", a[1], sum)
+		}
+		return err
+	},
+	// mq-open: the twin of `mqpeer open NAME OFLAG MODE -1 0`.
+	"mq-open": func(a []string) error {
+		q, err := posix.OpenMessageQueue(a[0], Atoi(a[1]), uint32(Atoi(a[2])), nil)
+		if err == nil {
+			q.Close()
+		}
+		fmt.Println(ResultLine(err))
+		return nil
+	},
+	"mq-pingpong":        func(a []string) error { return MQPingPong(a[0], Atoi(a[1])) },
+	"mq-pingpong-raw":    func(a []string) error { return MQPingPongRaw(a[0], Atoi(a[1])) },
+	"mq-stream-send-raw": func(a []string) error { return MQStreamSendRaw(a[0], Atoi(a[1]), Atoi(a[2])) },
+	"mq-notify-panic":    func(a []string) error { return MQNotifyPanic(a[0]) },
 }
 
 // RunRole runs a role and returns the exit code the C peer would: 0 done,
