@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -19,11 +20,30 @@ const ProcTimeout = 60 * time.Second
 // collected and whose lifetime is bounded by ProcTimeout.
 type Proc struct {
 	Cmd    *exec.Cmd
-	Stdout bytes.Buffer
-	Stderr bytes.Buffer
+	Stdout SyncBuffer // may be read while the child runs
+	Stderr SyncBuffer
 	cancel context.CancelFunc
 	code   int
 	waited bool
+}
+
+// SyncBuffer is a bytes.Buffer safe to read while a child writes into it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // ProcOpt adjusts a child before it starts.
