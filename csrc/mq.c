@@ -18,6 +18,11 @@ int libcipc_mq_open(const char *name, int oflag, unsigned mode, int has_attr, lo
 	return q == (mqd_t)-1 ? -errno : (int)q;
 }
 
+int libcipc_mq_close(int mqd)
+{
+	return mq_close((mqd_t)mqd) == 0 ? 0 : -errno;
+}
+
 int libcipc_mq_unlink(const char *name)
 {
 	return mq_unlink(name) == 0 ? 0 : -errno;

@@ -128,6 +128,7 @@ int libcipc_munmap(void *addr, size_t length);
 /* mq_open(name, oflag, mode, attr): attr = {maxmsg, msgsize} when has_attr, else
  * NULL. Returns the descriptor or -errno. */
 int libcipc_mq_open(const char *name, int oflag, unsigned mode, int has_attr, long maxmsg, long msgsize);
+int libcipc_mq_close(int mqd);
 int libcipc_mq_unlink(const char *name);
 /* mq_send on the (non-blocking) descriptor. */
 int libcipc_mq_send(int mqd, const char *msg, size_t len, unsigned prio);

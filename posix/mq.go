@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,13 +41,14 @@ type MQAttr struct {
 type MessageQueue struct {
 	h        handle
 	fd       int
-	f        *os.File // owns fd; blocking calls without a deadline wait on it
-	rc       syscall.RawConn
 	name     string
+	cleanup  runtime.Cleanup // closes fd until f owns it
 	msgsize  int64
 	nonblock atomic.Bool // the O_NONBLOCK the user asked for
 
 	mu       sync.Mutex
+	f        *os.File // made at the first blocking call without a deadline; then owns fd
+	rc       syscall.RawConn
 	timed    map[*os.File]struct{} // per-call descriptors of calls with a deadline
 	notifyID uintptr               // current SIGEV_THREAD registration, 0 if none
 }
@@ -80,15 +82,10 @@ func OpenMessageQueue(name string, flag int, mode uint32, attr *MQAttr) (*Messag
 		cClose(fd)
 		return nil, errnoErr("mq_getattr", name, rc)
 	}
-	f := os.NewFile(uintptr(fd), name)
-	rawc, err := f.SyscallConn()
-	if err != nil {
-		f.Close()
-		return nil, &Error{Op: op, Name: name, Err: err}
-	}
-	q := &MessageQueue{fd: int(fd), f: f, rc: rawc, name: name, msgsize: a[2], timed: map[*os.File]struct{}{}}
+	q := &MessageQueue{fd: int(fd), name: name, msgsize: a[2], timed: map[*os.File]struct{}{}}
 	q.nonblock.Store(flag&unix.O_NONBLOCK != 0)
 	q.h.init()
+	q.cleanup = runtime.AddCleanup(q, func(fd int32) { cMqClose(fd) }, fd)
 	return q, nil
 }
 
@@ -205,20 +202,62 @@ func (q *MessageQueue) send(op string, msg []byte, prio uint, dl mqDeadline, ctx
 		return invalidArg(op, q.name, "priority does not fit in an unsigned int")
 	}
 	rc := cMqSend(int32(q.fd), msg, uint32(prio))
-	if rc != -int32(unix.EAGAIN) || q.nonblock.Load() {
-		if rc != 0 {
-			return errnoErr(op, q.name, rc)
+	if rc == -int32(unix.EAGAIN) && !q.nonblock.Load() {
+		o := mqOps.Get().(*mqOp)
+		o.write, o.msg, o.prio = true, msg, uint32(prio)
+		err := q.block(op, o, dl, ctx)
+		rc = int32(o.r)
+		o.put()
+		if err != nil {
+			return err
 		}
-		return nil
 	}
-	err := q.block(op, true, dl, ctx, func(fd int32) int64 {
-		return int64(cMqSend(fd, msg, uint32(prio)))
-	}, &rc64{})
-	return err
+	if rc != 0 {
+		return errnoErr(op, q.name, rc)
+	}
+	return nil
 }
 
-// rc64 carries a blocking call's result out of its attempt function.
-type rc64 struct{ v int64 }
+// mqOp is one blocking send or receive: its attempt method, bound once as
+// try, is what the netpoller runs, so that a blocking call does not allocate.
+type mqOp struct {
+	q       *MessageQueue
+	ctx     context.Context
+	write   bool
+	msg     []byte // send
+	buf     []byte // receive
+	prio    uint32
+	r       int64 // the shim's result
+	stopped bool  // the attempt saw Close or ctx done instead of trying
+	try     func(fd uintptr) bool
+}
+
+var mqOps = sync.Pool{New: func() any {
+	o := &mqOp{}
+	o.try = o.attempt
+	return o
+}}
+
+func (o *mqOp) put() {
+	o.q, o.ctx, o.msg, o.buf = nil, nil, nil, nil
+	mqOps.Put(o)
+}
+
+// attempt makes one non-blocking mq_send or mq_receive on fd; false (EAGAIN)
+// tells the netpoller to wait. It gives up without trying once the queue is
+// closed or the call's context is done.
+func (o *mqOp) attempt(fd uintptr) bool {
+	if o.q.h.closed() || o.ctx != nil && o.ctx.Err() != nil {
+		o.stopped = true
+		return true
+	}
+	if o.write {
+		o.r = int64(cMqSend(int32(fd), o.msg, o.prio))
+	} else {
+		o.r = cMqReceive(int32(fd), o.buf, &o.prio)
+	}
+	return o.r != -int64(unix.EAGAIN)
+}
 
 // Receive receives the oldest message of the highest priority into buf with
 // mq_receive(3), blocking while the queue is empty (failing with EAGAIN instead
@@ -279,14 +318,14 @@ func (q *MessageQueue) receive(op string, buf []byte, dl mqDeadline, ctx context
 	var prio uint32
 	n := cMqReceive(int32(q.fd), buf, &prio)
 	if n == -int64(unix.EAGAIN) && !q.nonblock.Load() {
-		var r rc64
-		err := q.block(op, false, dl, ctx, func(fd int32) int64 {
-			return cMqReceive(fd, buf, &prio)
-		}, &r)
+		o := mqOps.Get().(*mqOp)
+		o.write, o.buf = false, buf
+		err := q.block(op, o, dl, ctx)
+		n, prio = o.r, o.prio
+		o.put()
 		if err != nil {
 			return 0, 0, err
 		}
-		n = r.v
 	}
 	if n < 0 {
 		return 0, 0, errnoErr(op, q.name, int32(n))
@@ -301,14 +340,19 @@ func (q *MessageQueue) receive(op string, buf []byte, dl mqDeadline, ctx context
 // a cancellation (which sets a past deadline to wake the caller holding the
 // lock) reaches every caller. Calls with a deadline wait on a duplicate of the
 // descriptor, so that each has its own.
-func (q *MessageQueue) block(op string, write bool, dl mqDeadline, ctx context.Context, attempt func(fd int32) int64, out *rc64) error {
-	rawc := q.rc
+func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Context) error {
+	o.q, o.ctx = q, ctx
+	write := o.write
+	var rawc syscall.RawConn
 	var f *os.File
 	shared := dl.none()
 	if shared {
-		f = q.f
+		var err error
+		if f, rawc, err = q.pollable(op); err != nil {
+			return err
+		}
 		if ctx != nil && ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, func() { setDeadline(q.f, write, time.Unix(1, 0)) })
+			stop := context.AfterFunc(ctx, func() { setDeadline(f, write, time.Unix(1, 0)) })
 			defer stop()
 		}
 	} else {
@@ -339,30 +383,16 @@ func (q *MessageQueue) block(op string, write bool, dl mqDeadline, ctx context.C
 			defer stop()
 		}
 	}
-	var r int64
-	var stopped bool
-	try := func(fd uintptr) bool {
-		if q.h.closed() || ctx != nil && ctx.Err() != nil {
-			stopped = true
-			return true
-		}
-		r = attempt(int32(fd))
-		return r != -int64(unix.EAGAIN)
-	}
 	for {
-		stopped = false
+		o.stopped = false
 		var err error
 		if write {
-			err = rawc.Write(try)
+			err = rawc.Write(o.try)
 		} else {
-			err = rawc.Read(try)
+			err = rawc.Read(o.try)
 		}
-		if err == nil && !stopped {
-			out.v = r
-			if r < 0 {
-				return errnoErr(op, q.name, int32(r))
-			}
-			return nil
+		if err == nil && !o.stopped {
+			return nil // o.r holds the result, maybe an errno
 		}
 		if q.h.closed() {
 			return closedErr(op, q.name)
@@ -392,11 +422,7 @@ func (q *MessageQueue) block(op string, write bool, dl mqDeadline, ctx context.C
 		}
 		// At the deadline: one last try, so ETIMEDOUT means the queue stayed
 		// full (or empty) until then.
-		if r = attempt(int32(q.fd)); r != -int64(unix.EAGAIN) {
-			out.v = r
-			if r < 0 {
-				return errnoErr(op, q.name, int32(r))
-			}
+		if o.attempt(uintptr(q.fd)) && !o.stopped {
 			return nil
 		}
 		if ctx != nil {
@@ -404,6 +430,28 @@ func (q *MessageQueue) block(op string, write bool, dl mqDeadline, ctx context.C
 		}
 		return &Error{Op: op, Name: q.name, Err: unix.ETIMEDOUT}
 	}
+}
+
+// pollable returns the os.File through which calls without a deadline wait on
+// the netpoller, making it at the first such call. Until then the descriptor
+// is not registered with epoll: a queue that never blocks pays nothing for the
+// netpoller (a registered descriptor costs an epoll wake-up per message).
+func (q *MessageQueue) pollable(op string) (*os.File, syscall.RawConn, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.f == nil {
+		if q.h.closed() {
+			return nil, nil, closedErr(op, q.name)
+		}
+		f := os.NewFile(uintptr(q.fd), q.name)
+		rawc, err := f.SyscallConn()
+		if err != nil {
+			return nil, nil, &Error{Op: op, Name: q.name, Err: err}
+		}
+		q.cleanup.Stop() // the os.File owns the descriptor now
+		q.f, q.rc = f, rawc
+	}
+	return q.f, q.rc, nil
 }
 
 func setDeadline(f *os.File, write bool, t time.Time) {
@@ -470,8 +518,10 @@ func (q *MessageQueue) SetAttr(attr MQAttr) (MQAttr, error) {
 	return old, nil
 }
 
-// Close closes the queue's descriptor (mq_close(3) is close(2) on Linux),
-// which also drops this process's notification registration. Blocked senders
+// Close closes the queue's descriptor with mq_close(3) (through the os.File
+// that owns it once a call has blocked: close(2), which is what glibc's
+// mq_close is on Linux), which also drops this process's notification
+// registration. Blocked senders
 // and receivers return an error wrapping os.ErrClosed. The queue itself stays
 // until UnlinkMessageQueue.
 func (q *MessageQueue) Close() error {
@@ -482,15 +532,24 @@ func (q *MessageQueue) Close() error {
 	rc, first := q.h.closeWaking(func() {
 		// Wake every blocked call: each sees the handle closed and leaves.
 		past := time.Unix(1, 0)
-		q.f.SetDeadline(past)
 		q.mu.Lock()
+		if q.f != nil {
+			q.f.SetDeadline(past)
+		}
 		for f := range q.timed {
 			f.SetDeadline(past)
 		}
 		q.mu.Unlock()
 	}, func() int32 {
-		err := q.f.Close()
-		q.forgetNotify()
+		defer q.forgetNotify()
+		q.mu.Lock()
+		f := q.f
+		q.mu.Unlock()
+		if f == nil {
+			q.cleanup.Stop()
+			return cMqClose(int32(q.fd))
+		}
+		err := f.Close()
 		if errno, ok := errors.AsType[unix.Errno](err); ok {
 			return -int32(errno)
 		}

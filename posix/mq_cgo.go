@@ -36,6 +36,8 @@ func cMqOpen(name *byte, oflag int32, mode uint32, hasAttr bool, maxmsg, msgsize
 	return int32(C.libcipc_mq_open((*C.char)(unsafe.Pointer(name)), C.int(oflag), C.unsigned(mode), h, C.long(maxmsg), C.long(msgsize)))
 }
 
+func cMqClose(fd int32) int32 { return int32(C.libcipc_mq_close(C.int(fd))) }
+
 func cMqUnlink(name *byte) int32 { return int32(C.libcipc_mq_unlink((*C.char)(unsafe.Pointer(name)))) }
 
 func cMqSend(fd int32, msg []byte, prio uint32) int32 {

@@ -34,6 +34,7 @@ func cMmap(uintptr, int32, int32, int32, int64) (unsafe.Pointer, int32) { return
 func cMunmap(unsafe.Pointer, uintptr) int32                             { return enosys }
 
 func cMqOpen(*byte, int32, uint32, bool, int64, int64) int32 { return enosys }
+func cMqClose(int32) int32                                   { return enosys }
 func cMqUnlink(*byte) int32                                  { return enosys }
 func cMqSend(int32, []byte, uint32) int32                    { return enosys }
 func cMqReceive(int32, []byte, *uint32) int64                { return enosys }

@@ -26,8 +26,14 @@ var (
 )
 
 func cReference(b *testing.B, args ...string) float64 {
+	return cReferenceOf(b, "sempeer", args...)
+}
+
+// cReferenceOf runs the C peer's benchmark loop five times (once per test
+// binary) and returns the median ns/op.
+func cReferenceOf(b *testing.B, peer string, args ...string) float64 {
 	b.Helper()
-	key := strings.Join(args, " ")
+	key := peer + " " + strings.Join(args, " ")
 	cRefMu.Lock()
 	defer cRefMu.Unlock()
 	if v, ok := cRefs[key]; ok {
@@ -35,7 +41,7 @@ func cReference(b *testing.B, args ...string) float64 {
 	}
 	var runs []float64
 	for i := 0; i < 5; i++ {
-		out := startC(b, args).finish(b)
+		out := start(b, append([]string{cpeer(b, peer)}, args...), nil).finish(b)
 		v, err := strconv.ParseFloat(strings.TrimPrefix(out, "ns_per_op="), 64)
 		require.NoError(b, err, out)
 		runs = append(runs, v)
