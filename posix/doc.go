@@ -19,14 +19,23 @@
 //	OpenSharedMemory, UnlinkSharedMemory  shm_open(3), shm_unlink(3)
 //	SharedMemory.Truncate, Map         ftruncate(2), mmap(2)
 //	Mmap, MapAnonymous, Mapping.Unmap  mmap(2), munmap(2)
+//	OpenMessageQueue, UnlinkMessageQueue  mq_open(3), mq_unlink(3)
+//	MessageQueue.Send, TimedSend       mq_send(3), mq_timedsend(3)
+//	MessageQueue.Receive, TimedReceive mq_receive(3), mq_timedreceive(3)
+//	MessageQueue.Attr, SetAttr         mq_getattr(3), mq_setattr(3)
+//	MessageQueue.NotifyFunc, NotifySignal, NotifyCancel  mq_notify(3)
+//	MessageQueue.Close                 mq_close(3)
+//	NewSignalReceiver                  sigaction(2) with SA_SIGINFO
 //	Strerror                           strerror_r(3)
 //
-// Handles (Semaphore, SharedMemory, Mapping) own their C object, are safe for
+// Handles (Semaphore, SharedMemory, Mapping, MessageQueue, SignalReceiver) own their C object, are safe for
 // concurrent use, and are released once by Close (Unmap for a Mapping): later
 // calls return an error wrapping os.ErrClosed, never a crash. Blocking calls
 // come in the libc forms (Wait, TimedWait with a CLOCK_REALTIME deadline,
 // ClockWait) and Go forms (WaitTimeout on CLOCK_MONOTONIC, WaitContext), and
-// hold a bounded number of OS threads however many goroutines block.
+// hold a bounded number of OS threads however many goroutines block: semaphore
+// waits run in C in short slices, a few at a time; message queue calls wait on
+// the Go runtime's netpoller and hold no thread at all.
 //
 // The deliberate differences from calling libc from C are listed in
 // docs/SEMANTICS.md of the module.

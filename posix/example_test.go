@@ -3,6 +3,7 @@
 package posix_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -152,4 +153,84 @@ func ExampleSharedMemory() {
 	copy(a.Bytes(), "shared")
 	fmt.Println(string(b.Bytes()[:6]), b.Len())
 	// Output: shared 4096
+}
+
+// A message queue orders messages by priority, then by arrival; it outlives
+// the processes that use it until unlinked.
+func ExampleMessageQueue() {
+	name := fmt.Sprintf("/libcipc-example-mq-%d", os.Getpid())
+	q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600,
+		&posix.MQAttr{MaxMsg: 8, MsgSize: 64})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer posix.UnlinkMessageQueue(name)
+	defer q.Close()
+
+	q.Send([]byte("low"), 1)
+	q.Send([]byte("urgent"), 9)
+	q.Send([]byte("low, later"), 1)
+	buf := make([]byte, 64) // at least MsgSize
+	for i := 0; i < 3; i++ {
+		n, prio, _ := q.Receive(buf)
+		fmt.Println(prio, string(buf[:n]))
+	}
+	_, _, err = q.ReceiveTimeout(buf, 10*time.Millisecond)
+	fmt.Println(errors.Is(err, unix.ETIMEDOUT))
+	// Output:
+	// 9 urgent
+	// 1 low
+	// 1 low, later
+	// true
+}
+
+// A notification runs a function on glibc's notification thread when a
+// message arrives in the empty queue; it is one-shot.
+func ExampleMessageQueue_NotifyFunc() {
+	name := fmt.Sprintf("/libcipc-example-notify-%d", os.Getpid())
+	q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer posix.UnlinkMessageQueue(name)
+	defer q.Close()
+	arrived := make(chan struct{})
+	q.NotifyFunc(func() { close(arrived) })
+	q.Send([]byte("hello"), 0)
+	select {
+	case <-arrived:
+		fmt.Println("notified")
+	case <-time.After(5 * time.Second):
+		fmt.Println("no notification")
+	}
+	// Output: notified
+}
+
+// A SignalReceiver keeps every signal with its siginfo, value included, which
+// os/signal drops.
+func ExampleSignalReceiver() {
+	sig := unix.Signal(42) // SIGRTMIN+8
+	r, err := posix.NewSignalReceiver(sig)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	name := fmt.Sprintf("/libcipc-example-sig-%d", os.Getpid())
+	q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer posix.UnlinkMessageQueue(name)
+	defer q.Close()
+	q.NotifySignal(sig, 1234)
+	q.Send([]byte("x"), 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := r.Receive(ctx)
+	fmt.Println(info.Signo == sig, info.Value, info.Code, err)
+	// Output: true 1234 -3 <nil>
 }

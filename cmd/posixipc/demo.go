@@ -20,7 +20,8 @@ const roleVerb = "__role"
 // this binary in a role, and the prefix of every object name it creates.
 type demoEnv struct {
 	self   string
-	peer   string
+	peer   string // sempeer
+	mqpeer string
 	prefix string
 	seq    int
 }
@@ -38,6 +39,14 @@ func (e *demoEnv) role(lang, role string, args ...string) (*scenario.Proc, error
 	return scenario.Start(append([]string{e.self, roleVerb, role}, args...), nil)
 }
 
+// mqRole starts a message queue role in Go or C (mqpeer).
+func (e *demoEnv) mqRole(lang, role string, args ...string) (*scenario.Proc, error) {
+	if lang == "C" {
+		return scenario.Start(append([]string{e.mqpeer, role}, args...), nil)
+	}
+	return scenario.Start(append([]string{e.self, roleVerb, role}, args...), nil)
+}
+
 type scenarioFn struct {
 	name, title string
 	run         func(*demoEnv) error
@@ -49,6 +58,7 @@ var scenarios = []scenarioFn{
 	{"ring", "producer/consumer: empty/full/mutex semaphores placed in a shared memory ring (seed 003)", demoRing},
 	{"order", "\"after\" never runs before \"before\": an unnamed semaphore of value 0 between two threads (seed 003)", demoOrder},
 	{"errno", "the same calls from Go and from C report the same errno (sem_open(3), sem_wait(3))", demoErrno},
+	{"mq", "message queues: higher priority first, FIFO within a priority, and a stream, between Go and C processes (seed 001)", demoMQ},
 }
 
 func demo(args []string) int {
@@ -101,7 +111,7 @@ func demo(args []string) int {
 		}
 		peers = dir
 	}
-	env := &demoEnv{self: self, peer: peers + "/sempeer", prefix: fmt.Sprintf("libcipc-demo-%d-", os.Getpid())}
+	env := &demoEnv{self: self, peer: peers + "/sempeer", mqpeer: peers + "/mqpeer", prefix: fmt.Sprintf("libcipc-demo-%d-", os.Getpid())}
 	failed := 0
 	for _, s := range run {
 		fmt.Printf("\n== %s: %s\n", s.name, s.title)
@@ -358,4 +368,88 @@ func ename(line string) string {
 		}
 	}
 	return "?" + line
+}
+
+func demoMQ(e *demoEnv) error {
+	newQueue := func(maxmsg int64) (string, func(), error) {
+		name := e.name()
+		q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: maxmsg, MsgSize: 64})
+		if err != nil {
+			return "", nil, err
+		}
+		q.Close()
+		return name, func() { posix.UnlinkMessageQueue(name) }, nil
+	}
+	const count = 10
+	want := scenario.MQExpectedOrder(count)
+	for _, c := range [][2]string{{"C", "Go"}, {"Go", "C"}} {
+		name, drop, err := newQueue(count)
+		if err != nil {
+			return err
+		}
+		prod, err := e.mqRole(c[0], "produce", name, strconv.Itoa(count))
+		if err != nil {
+			drop()
+			return err
+		}
+		if _, err := prod.Finish(); err != nil {
+			drop()
+			return err
+		}
+		cons, err := e.mqRole(c[1], "consume", name, strconv.Itoa(count))
+		if err != nil {
+			drop()
+			return err
+		}
+		out, err := cons.Finish()
+		drop()
+		if err != nil {
+			return err
+		}
+		got := strings.Split(out, "\n")
+		if len(got) != count+1 || strings.Join(got[:count], ",") != strings.Join(want, ",") {
+			return fmt.Errorf("order: got %q, want %q", got, want)
+		}
+		fmt.Printf("   producer=%-2s consumer=%-2s  sent priorities %s; received: %s\n", c[0], c[1], sentPrios(count), strings.Join(got[:count], ", "))
+	}
+	const n, size = 100000, 64
+	for _, c := range [][2]string{{"Go", "C"}, {"C", "Go"}} {
+		name, drop, err := newQueue(10)
+		if err != nil {
+			return err
+		}
+		recv, err := e.mqRole(c[1], "stream-recv", name, strconv.Itoa(n), strconv.Itoa(size))
+		if err != nil {
+			drop()
+			return err
+		}
+		send, err := e.mqRole(c[0], "stream-send", name, strconv.Itoa(n), strconv.Itoa(size))
+		if err != nil {
+			recv.Kill()
+			drop()
+			return err
+		}
+		start := time.Now()
+		outs, err := finishAll(send, recv)
+		drop()
+		if err != nil {
+			return err
+		}
+		sum := strings.TrimPrefix(outs[0], fmt.Sprintf("sent %d ", n))
+		if outs[1] != fmt.Sprintf("received %d %s", n, sum) {
+			return fmt.Errorf("stream: sender %q, receiver %q", outs[0], outs[1])
+		}
+		el := time.Since(start)
+		fmt.Printf("   sender=%-2s receiver=%-2s  %d messages of %d bytes in %v (%.0f msg/s), checked in order, %s\n",
+			c[0], c[1], n, size, el.Round(time.Millisecond), float64(n)/el.Seconds(), sum)
+	}
+	return nil
+}
+
+func sentPrios(count int) string {
+	var p []string
+	for i := 0; i < count; i++ {
+		p = append(p, strconv.Itoa(int(scenario.MQPrio(i))))
+	}
+	return strings.Join(p, ",")
 }
