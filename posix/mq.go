@@ -42,13 +42,15 @@ type MessageQueue struct {
 	h        handle
 	fd       int
 	name     string
-	cleanup  runtime.Cleanup // closes fd until f owns it
+	cleanup  runtime.Cleanup // closes fd if q becomes unreachable
 	msgsize  int64
 	nonblock atomic.Bool // the O_NONBLOCK the user asked for
 
 	mu       sync.Mutex
-	f        *os.File // made at the first blocking call without a deadline; then owns fd
+	f        *os.File // a duplicate of fd registered with the netpoller while calls wait
 	rc       syscall.RawConn
+	fWaiters int
+	fIdle    *time.Timer           // drops f after pollIdle without waiters
 	timed    map[*os.File]struct{} // per-call descriptors of calls with a deadline
 	notifyID uintptr               // current SIGEV_THREAD registration, 0 if none
 }
@@ -351,6 +353,7 @@ func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Cont
 		if f, rawc, err = q.pollable(op); err != nil {
 			return err
 		}
+		defer q.unpollable()
 		if ctx != nil && ctx.Done() != nil {
 			stop := context.AfterFunc(ctx, func() { setDeadline(f, write, time.Unix(1, 0)) })
 			defer stop()
@@ -432,26 +435,60 @@ func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Cont
 	}
 }
 
+// pollIdle is how long the netpoller registration outlives the last wait.
+const pollIdle = 20 * time.Millisecond
+
 // pollable returns the os.File through which calls without a deadline wait on
-// the netpoller, making it at the first such call. Until then the descriptor
-// is not registered with epoll: a queue that never blocks pays nothing for the
-// netpoller (a registered descriptor costs an epoll wake-up per message).
+// the netpoller: a duplicate of the descriptor, registered with epoll while
+// calls wait on it and dropped pollIdle after the last one left. A registered
+// descriptor costs an epoll wake-up on every message sent or received, even
+// when nobody waits; a queue whose calls rarely block pays nothing, and one
+// whose calls block all the time (ping-pong) keeps it.
 func (q *MessageQueue) pollable(op string) (*os.File, syscall.RawConn, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.h.closed() {
+		return nil, nil, closedErr(op, q.name)
+	}
 	if q.f == nil {
-		if q.h.closed() {
-			return nil, nil, closedErr(op, q.name)
-		}
-		f := os.NewFile(uintptr(q.fd), q.name)
-		rawc, err := f.SyscallConn()
+		nfd, err := unix.FcntlInt(uintptr(q.fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
 			return nil, nil, &Error{Op: op, Name: q.name, Err: err}
 		}
-		q.cleanup.Stop() // the os.File owns the descriptor now
+		f := os.NewFile(uintptr(nfd), q.name)
+		rawc, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			return nil, nil, &Error{Op: op, Name: q.name, Err: err}
+		}
 		q.f, q.rc = f, rawc
 	}
+	q.fWaiters++
 	return q.f, q.rc, nil
+}
+
+// unpollable ends a wait that pollable began.
+func (q *MessageQueue) unpollable() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fWaiters--; q.fWaiters > 0 {
+		return
+	}
+	if q.fIdle == nil {
+		q.fIdle = time.AfterFunc(pollIdle, q.dropIdlePoll)
+	} else {
+		q.fIdle.Reset(pollIdle)
+	}
+}
+
+// dropIdlePoll closes the registered duplicate if nobody waits on it.
+func (q *MessageQueue) dropIdlePoll() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fWaiters == 0 && q.f != nil {
+		q.f.Close()
+		q.f, q.rc = nil, nil
+	}
 }
 
 func setDeadline(f *os.File, write bool, t time.Time) {
@@ -518,10 +555,8 @@ func (q *MessageQueue) SetAttr(attr MQAttr) (MQAttr, error) {
 	return old, nil
 }
 
-// Close closes the queue's descriptor with mq_close(3) (through the os.File
-// that owns it once a call has blocked: close(2), which is what glibc's
-// mq_close is on Linux), which also drops this process's notification
-// registration. Blocked senders
+// Close closes the queue's descriptor with mq_close(3), which also drops this
+// process's notification registration. Blocked senders
 // and receivers return an error wrapping os.ErrClosed. The queue itself stays
 // until UnlinkMessageQueue.
 func (q *MessageQueue) Close() error {
@@ -541,22 +576,19 @@ func (q *MessageQueue) Close() error {
 		}
 		q.mu.Unlock()
 	}, func() int32 {
-		defer q.forgetNotify()
+		// Every waiter has left; the registered duplicate may linger.
 		q.mu.Lock()
-		f := q.f
+		if q.fIdle != nil {
+			q.fIdle.Stop()
+		}
+		if q.f != nil {
+			q.f.Close()
+			q.f, q.rc = nil, nil
+		}
 		q.mu.Unlock()
-		if f == nil {
-			q.cleanup.Stop()
-			return cMqClose(int32(q.fd))
-		}
-		err := f.Close()
-		if errno, ok := errors.AsType[unix.Errno](err); ok {
-			return -int32(errno)
-		}
-		if err != nil {
-			return -int32(unix.EIO)
-		}
-		return 0
+		q.forgetNotify()
+		q.cleanup.Stop()
+		return cMqClose(int32(q.fd))
 	})
 	if !first {
 		return closedErr(op, q.name)
