@@ -18,6 +18,8 @@
 #endif
 
 #include <limits.h>
+#include <malloc.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <mqueue.h>
@@ -120,6 +122,31 @@ int libcipc_close(int fd);
 /* mmap(NULL, length, prot, flags, fd, offset). */
 libcipc_ptr libcipc_mmap(size_t length, int prot, int flags, int fd, int64_t offset);
 int libcipc_munmap(void *addr, size_t length);
+/* fstat(2): out = {size, mode, uid, gid}. */
+int libcipc_fstat(int fd, int64_t out[4]);
+int libcipc_msync(void *addr, size_t length, int flags);
+int libcipc_mprotect(void *addr, size_t length, int prot);
+/* madvise(2); a libc call (glibc's madvise is the system call). */
+int libcipc_madvise(void *addr, size_t length, int advice);
+/* mremap(2) without a new address; the new address or err. */
+libcipc_ptr libcipc_mremap(void *addr, size_t old_length, size_t new_length, int flags);
+int libcipc_mlock(const void *addr, size_t length);
+int libcipc_munlock(const void *addr, size_t length);
+/* mincore(2): one byte per page into vec. */
+int libcipc_mincore(void *addr, size_t length, unsigned char *vec);
+
+/* ---- memory introspection: sysconf(3), mallinfo2(3), malloc_trim(3), mallopt(3) */
+
+/* sysconf(name): *value gets the result; returns 0, or -errno (EINVAL for an
+ * unknown name). A limit sysconf calls indeterminate is -1 with 0 returned. */
+int libcipc_sysconf(int name, long *value);
+/* mallinfo2 (mallinfo on glibc < 2.33, its int fields widened):
+ * out = {arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks,
+ * fordblks, keepcost}. */
+void libcipc_mallinfo(uint64_t out[10]);
+int libcipc_malloc_trim(size_t pad);
+/* mallopt: 1 on success, 0 on error (mallopt sets no errno). */
+int libcipc_mallopt(int param, int value);
 
 /* ---- mq: mq_overview(7), mq_open(3), mq_send(3), mq_receive(3), mq_notify(3) -- */
 

@@ -47,3 +47,16 @@ func cMqNotifyCancel(int32) int32                            { return enosys }
 func cSigrecvInstall(int32, int32, *[sizeofSigaction]byte) int32 { return enosys }
 func cSigrecvRestore(int32, *[sizeofSigaction]byte) int32        { return enosys }
 func cSigrecvDropped(int32) uint64                               { return 0 }
+
+func cFstat(int32, *[4]int64) int32                                           { return enosys }
+func cMsync(unsafe.Pointer, uintptr, int32) int32                             { return enosys }
+func cMprotect(unsafe.Pointer, uintptr, int32) int32                          { return enosys }
+func cMadvise(unsafe.Pointer, uintptr, int32) int32                           { return enosys }
+func cMremap(unsafe.Pointer, uintptr, uintptr, int32) (unsafe.Pointer, int32) { return nil, enosys }
+func cMlock(unsafe.Pointer, uintptr) int32                                    { return enosys }
+func cMunlock(unsafe.Pointer, uintptr) int32                                  { return enosys }
+func cMincore(unsafe.Pointer, uintptr, []byte) int32                          { return enosys }
+func cSysconf(int32, *int64) int32                                            { return enosys }
+func cMallinfo(*[10]uint64)                                                   {}
+func cMallocTrim(uintptr) int32                                               { return 0 }
+func cMallopt(int32, int32) int32                                             { return 0 }

@@ -2,8 +2,11 @@ package posix
 
 import (
 	"fmt"
+	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -95,6 +98,39 @@ func (s *SharedMemory) Truncate(size int64) error {
 	return nil
 }
 
+// SharedMemoryStat is what fstat(2) says of a shared memory object.
+type SharedMemoryStat struct {
+	Size int64
+	Mode uint32 // st_mode: file type and permission bits
+	UID  uint32
+	GID  uint32
+}
+
+// Stat returns the object's size, mode and owner with fstat(2).
+func (s *SharedMemory) Stat() (SharedMemoryStat, error) {
+	const op = "fstat"
+	if s == nil || !s.h.valid() {
+		return SharedMemoryStat{}, nilErr(op)
+	}
+	if !s.h.enter() {
+		return SharedMemoryStat{}, closedErr(op, s.name)
+	}
+	var out [4]int64
+	rc := cFstat(int32(s.fd), &out)
+	s.h.leave()
+	if rc != 0 {
+		return SharedMemoryStat{}, errnoErr(op, s.name, rc)
+	}
+	return SharedMemoryStat{Size: out[0], Mode: uint32(out[1]), UID: uint32(out[2]), GID: uint32(out[3])}, nil
+}
+
+// Size returns the object's size with fstat(2): what Truncate last set, by
+// this process or another.
+func (s *SharedMemory) Size() (int64, error) {
+	st, err := s.Stat()
+	return st.Size, err
+}
+
 // Map maps length bytes of the object from offset off with mmap(2): prot is a
 // combination of unix.PROT_READ and unix.PROT_WRITE, flags unix.MAP_SHARED (other
 // processes see the writes) or unix.MAP_PRIVATE, plus any other MAP_ flag. Bytes
@@ -133,26 +169,31 @@ func (s *SharedMemory) Close() error {
 }
 
 // Mapping is memory mapped with mmap(2). Bytes gives direct access to it;
-// C objects shared between processes (semaphores, and later mutexes and
-// conditions) are placed in it at offsets with InitSemaphoreAt and SemaphoreAt.
+// ReadAt, WriteAt and the atomic accessors give checked access that returns an
+// error instead of crashing when the memory faults; C objects shared between
+// processes (semaphores, and later mutexes and conditions) are placed in it at
+// offsets with InitSemaphoreAt and SemaphoreAt.
 //
-// A Mapping is safe for concurrent use. Unmap first closes every object placed
-// in it (their blocked calls return os.ErrClosed), then unmaps. Slices from
-// Bytes must not be used after Unmap: touching them then is a fault that crashes
+// A Mapping is safe for concurrent use. Unmap first detaches every object
+// placed in it (their blocked calls return os.ErrClosed), waits for calls in
+// flight, then unmaps. Slices from Bytes must not be used after Unmap, or after
+// a Remap that moved the mapping: touching them then is a fault that crashes
 // the process, as it would in C.
 type Mapping struct {
 	h        handle
+	amu      sync.RWMutex // guards addr, length and prot against Remap and Protect
 	addr     unsafe.Pointer
 	length   int
 	prot     int
 	name     string
-	mu       sync.Mutex
+	mu       sync.Mutex // guards children
 	children map[child]struct{}
 }
 
 // Mmap maps length bytes of the file open as fd, from offset off, with mmap(2).
 // prot and flags are mmap's (unix.PROT_*, unix.MAP_*). The mapping does not keep
-// fd open.
+// fd open. An offset that is not a multiple of the page size, or a length of 0,
+// fails with EINVAL, from the kernel.
 func Mmap(fd int, off int64, length int, prot, flags int) (*Mapping, error) {
 	return mmap("mmap", "", length, prot, flags, fd, off)
 }
@@ -183,20 +224,227 @@ func mmap(op, name string, length, prot, flags, fd int, off int64) (*Mapping, er
 }
 
 // Bytes returns the mapped memory as a slice (nil for a nil or unmapped
-// Mapping). It is valid until Unmap.
+// Mapping): the zero-cost path. It is valid until Unmap, or until a Remap that
+// moves the mapping.
 func (m *Mapping) Bytes() []byte {
-	if m == nil || m.h.closed() {
+	if m == nil || !m.h.valid() || m.h.closed() {
 		return nil
 	}
+	m.amu.RLock()
+	defer m.amu.RUnlock()
 	return unsafe.Slice((*byte)(m.addr), m.length)
 }
 
 // Len returns the length of the mapping in bytes.
 func (m *Mapping) Len() int {
-	if m == nil {
+	if m == nil || !m.h.valid() {
 		return 0
 	}
+	m.amu.RLock()
+	defer m.amu.RUnlock()
 	return m.length
+}
+
+// Name returns the name of the shared memory object the mapping came from
+// ("" for Mmap and MapAnonymous).
+func (m *Mapping) Name() string {
+	if m == nil {
+		return ""
+	}
+	return m.name
+}
+
+// use runs fn with the mapping's address and length while it can be neither
+// unmapped nor moved.
+func (m *Mapping) use(op string, fn func(addr unsafe.Pointer, length int) error) error {
+	if m == nil || !m.h.valid() {
+		return nilErr(op)
+	}
+	if !m.h.enter() {
+		return closedErr(op, m.name)
+	}
+	defer m.h.leave()
+	m.amu.RLock()
+	defer m.amu.RUnlock()
+	return fn(m.addr, m.length)
+}
+
+// faultError is the cause of a fault caught by guard.
+type faultError struct{ addr uintptr }
+
+func (e *faultError) Error() string {
+	return fmt.Sprintf("memory fault at %#x (a page not readable or writable, or past the end of the object behind the mapping): %v", e.addr, unix.EFAULT)
+}
+func (e *faultError) Unwrap() error { return unix.EFAULT }
+
+// guard runs fn, turning a memory fault inside it (SIGSEGV on a PROT_NONE or
+// read-only page, SIGBUS past the end of a truncated file) into an error
+// wrapping EFAULT: debug.SetPanicOnFault makes the fault a panic, recovered
+// here. Other panics go on.
+func guard(op, name string, fn func()) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			if f, ok := r.(interface{ Addr() uintptr }); ok {
+				err = &Error{Op: op, Name: name, Err: &faultError{addr: f.Addr()}}
+				return
+			}
+			panic(r)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// ReadAt copies len(p) bytes from offset off of the mapping into p
+// (io.ReaderAt): fewer, with io.EOF, when the mapping ends first. A fault (see
+// guard) is an error wrapping EFAULT, never a crash. It does not allocate.
+func (m *Mapping) ReadAt(p []byte, off int64) (n int, err error) {
+	const op = "read"
+	err = m.use(op, func(addr unsafe.Pointer, length int) error {
+		if off < 0 || off > int64(length) {
+			return invalidArg(op, m.name, "offset outside the mapping")
+		}
+		src := unsafe.Slice((*byte)(addr), length)[off:]
+		if gerr := guard(op, m.name, func() { n = copy(p, src) }); gerr != nil {
+			return gerr
+		}
+		if n < len(p) {
+			return io.EOF
+		}
+		return nil
+	})
+	return n, err
+}
+
+// WriteAt copies p into the mapping at offset off (io.WriterAt): fewer bytes,
+// with an error wrapping io.ErrShortWrite, when the mapping ends first. A fault
+// (a read-only page, a page past the end of a truncated object) is an error
+// wrapping EFAULT, never a crash. It does not allocate.
+func (m *Mapping) WriteAt(p []byte, off int64) (n int, err error) {
+	const op = "write"
+	err = m.use(op, func(addr unsafe.Pointer, length int) error {
+		if off < 0 || off > int64(length) {
+			return invalidArg(op, m.name, "offset outside the mapping")
+		}
+		dst := unsafe.Slice((*byte)(addr), length)[off:]
+		if gerr := guard(op, m.name, func() { n = copy(dst, p) }); gerr != nil {
+			return gerr
+		}
+		if n < len(p) {
+			return &Error{Op: op, Name: m.name, Err: io.ErrShortWrite}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Sync flushes the mapping with msync(2): flags is unix.MS_SYNC or
+// unix.MS_ASYNC, optionally with unix.MS_INVALIDATE.
+func (m *Mapping) Sync(flags int) error {
+	const op = "msync"
+	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if rc := cMsync(addr, uintptr(length), int32(flags)); rc != 0 {
+			return errnoErr(op, m.name, rc)
+		}
+		return nil
+	})
+}
+
+// Advise gives the kernel advice about the mapping with madvise(2), e.g.
+// unix.MADV_WILLNEED, unix.MADV_DONTNEED, unix.MADV_SEQUENTIAL.
+func (m *Mapping) Advise(advice int) error {
+	const op = "madvise"
+	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if rc := cMadvise(addr, uintptr(length), int32(advice)); rc != 0 {
+			return errnoErr(op, m.name, rc)
+		}
+		return nil
+	})
+}
+
+// Lock locks the mapping's pages in RAM with mlock(2) (RLIMIT_MEMLOCK applies).
+func (m *Mapping) Lock() error {
+	const op = "mlock"
+	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if rc := cMlock(addr, uintptr(length)); rc != 0 {
+			return errnoErr(op, m.name, rc)
+		}
+		return nil
+	})
+}
+
+// Unlock unlocks the mapping's pages with munlock(2).
+func (m *Mapping) Unlock() error {
+	const op = "munlock"
+	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if rc := cMunlock(addr, uintptr(length)); rc != 0 {
+			return errnoErr(op, m.name, rc)
+		}
+		return nil
+	})
+}
+
+// Protect changes the mapping's protection with mprotect(2). While objects are
+// placed in the mapping (semaphores…), it must stay readable and writable:
+// another protection fails with EBUSY, as C code using them would crash.
+func (m *Mapping) Protect(prot int) error {
+	const op = "mprotect"
+	if m == nil || !m.h.valid() {
+		return nilErr(op)
+	}
+	if !m.h.enter() {
+		return closedErr(op, m.name)
+	}
+	defer m.h.leave()
+	m.amu.Lock()
+	defer m.amu.Unlock()
+	if prot&(unix.PROT_READ|unix.PROT_WRITE) != unix.PROT_READ|unix.PROT_WRITE && m.placed() {
+		return &Error{Op: op, Name: m.name, Err: &argError{msg: "objects are placed in the mapping", errno: unix.EBUSY}}
+	}
+	if rc := cMprotect(m.addr, uintptr(m.length), int32(prot)); rc != 0 {
+		return errnoErr(op, m.name, rc)
+	}
+	m.prot = prot
+	return nil
+}
+
+// Remap resizes the mapping to newLen bytes with mremap(2); flags is 0 (resize
+// in place, ENOMEM if the address range cannot grow) or unix.MREMAP_MAYMOVE.
+// Contents are kept. When the mapping moves, slices taken from Bytes before
+// point to memory that is no longer mapped (using them is a crash, as in C);
+// when it shrinks, bytes past newLen are no longer mapped. While objects are
+// placed in the mapping, Remap fails with EBUSY.
+func (m *Mapping) Remap(newLen int, flags int) error {
+	const op = "mremap"
+	if m == nil || !m.h.valid() {
+		return nilErr(op)
+	}
+	if newLen < 0 {
+		return invalidArg(op, m.name, fmt.Sprintf("negative length %d", newLen))
+	}
+	if !m.h.enter() {
+		return closedErr(op, m.name)
+	}
+	defer m.h.leave()
+	m.amu.Lock()
+	defer m.amu.Unlock()
+	if m.placed() {
+		return &Error{Op: op, Name: m.name, Err: &argError{msg: "objects are placed in the mapping", errno: unix.EBUSY}}
+	}
+	p, rc := cMremap(m.addr, uintptr(m.length), uintptr(newLen), int32(flags))
+	if rc != 0 {
+		return errnoErr(op, m.name, rc)
+	}
+	m.addr, m.length = p, newLen
+	return nil
+}
+
+func (m *Mapping) placed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.children) > 0
 }
 
 // Unmap closes the objects placed in the mapping, then unmaps it with
@@ -219,6 +467,8 @@ func (m *Mapping) Unmap() error {
 		for _, c := range children {
 			c.closeForUnmap()
 		}
+		m.amu.Lock()
+		defer m.amu.Unlock()
 		return cMunmap(m.addr, uintptr(m.length))
 	})
 	if !first {
@@ -230,34 +480,39 @@ func (m *Mapping) Unmap() error {
 	return nil
 }
 
-// place checks that an object of size bytes and alignment align fits at off,
-// and runs create on its address while the mapping cannot be unmapped; the
-// object it returns is closed by Unmap unless it was closed before.
-func (m *Mapping) place(op string, off, size, align int, create func(unsafe.Pointer) (child, error)) error {
-	if !m.h.valid() {
-		return nilErr(op)
-	}
-	if !m.h.enter() {
-		return closedErr(op, m.name)
-	}
-	defer m.h.leave()
-	if off < 0 || off > m.length-size {
-		return invalidArg(op, m.name, fmt.Sprintf("offset %d: a %d-byte object does not fit in a %d-byte mapping", off, size, m.length))
+// at checks that size bytes at off lie in a mapping of length bytes and that
+// off is a multiple of align: the checks every placement and atomic access
+// makes (EINVAL otherwise).
+func at(op, name string, off, size, align, length int) error {
+	if off < 0 || off > length-size {
+		return invalidArg(op, name, fmt.Sprintf("offset %d: a %d-byte object does not fit in a %d-byte mapping", off, size, length))
 	}
 	if off%align != 0 {
-		return invalidArg(op, m.name, fmt.Sprintf("offset %d is not a multiple of %d", off, align))
+		return invalidArg(op, name, fmt.Sprintf("offset %d is not a multiple of %d", off, align))
 	}
-	if m.prot&(unix.PROT_READ|unix.PROT_WRITE) != unix.PROT_READ|unix.PROT_WRITE {
-		return &Error{Op: op, Name: m.name, Err: &argError{msg: "the mapping is not readable and writable", errno: unix.EACCES}}
-	}
-	c, err := create(unsafe.Add(m.addr, off))
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	m.children[c] = struct{}{}
-	m.mu.Unlock()
 	return nil
+}
+
+// place checks that an object of size bytes and alignment align fits at off,
+// and runs create on its address while the mapping cannot be unmapped or moved;
+// the object it returns is closed by Unmap unless it was closed before.
+func (m *Mapping) place(op string, off, size, align int, create func(unsafe.Pointer) (child, error)) error {
+	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if err := at(op, m.name, off, size, align, length); err != nil {
+			return err
+		}
+		if m.prot&(unix.PROT_READ|unix.PROT_WRITE) != unix.PROT_READ|unix.PROT_WRITE {
+			return &Error{Op: op, Name: m.name, Err: &argError{msg: "the mapping is not readable and writable", errno: unix.EACCES}}
+		}
+		c, err := create(unsafe.Add(addr, off))
+		if err != nil {
+			return err
+		}
+		m.mu.Lock()
+		m.children[c] = struct{}{}
+		m.mu.Unlock()
+		return nil
+	})
 }
 
 // forget drops a child that was closed on its own.
@@ -265,4 +520,102 @@ func (m *Mapping) forget(c child) {
 	m.mu.Lock()
 	delete(m.children, c)
 	m.mu.Unlock()
+}
+
+// Atomic accessors at an offset, for protocols between processes that share
+// the mapping (a C process uses __atomic builtins or C11 atomics on the same
+// bytes). The offset must leave room for the value and be a multiple of its
+// size (EINVAL otherwise); a fault is an error wrapping EFAULT, never a crash.
+
+// atomicAt runs fn on the address of a size-byte value at off.
+func (m *Mapping) atomicAt(op string, off, size int, fn func(p unsafe.Pointer)) error {
+	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if err := at(op, m.name, off, size, size, length); err != nil {
+			return err
+		}
+		return guard(op, m.name, func() { fn(unsafe.Add(addr, off)) })
+	})
+}
+
+// LoadUint32 atomically loads the uint32 at off.
+func (m *Mapping) LoadUint32(off int) (v uint32, err error) {
+	err = m.atomicAt("atomic load", off, 4, func(p unsafe.Pointer) { v = atomic.LoadUint32((*uint32)(p)) })
+	return v, err
+}
+
+// StoreUint32 atomically stores v at off.
+func (m *Mapping) StoreUint32(off int, v uint32) error {
+	return m.atomicAt("atomic store", off, 4, func(p unsafe.Pointer) { atomic.StoreUint32((*uint32)(p), v) })
+}
+
+// AddUint32 atomically adds delta to the uint32 at off and returns the new value.
+func (m *Mapping) AddUint32(off int, delta uint32) (v uint32, err error) {
+	err = m.atomicAt("atomic add", off, 4, func(p unsafe.Pointer) { v = atomic.AddUint32((*uint32)(p), delta) })
+	return v, err
+}
+
+// CompareAndSwapUint32 atomically replaces the uint32 at off with new if it
+// equals old, and reports whether it did.
+func (m *Mapping) CompareAndSwapUint32(off int, old, new uint32) (swapped bool, err error) {
+	err = m.atomicAt("atomic compare-and-swap", off, 4, func(p unsafe.Pointer) {
+		swapped = atomic.CompareAndSwapUint32((*uint32)(p), old, new)
+	})
+	return swapped, err
+}
+
+// LoadUint64 atomically loads the uint64 at off.
+func (m *Mapping) LoadUint64(off int) (v uint64, err error) {
+	err = m.atomicAt("atomic load", off, 8, func(p unsafe.Pointer) { v = atomic.LoadUint64((*uint64)(p)) })
+	return v, err
+}
+
+// StoreUint64 atomically stores v at off.
+func (m *Mapping) StoreUint64(off int, v uint64) error {
+	return m.atomicAt("atomic store", off, 8, func(p unsafe.Pointer) { atomic.StoreUint64((*uint64)(p), v) })
+}
+
+// AddUint64 atomically adds delta to the uint64 at off and returns the new value.
+func (m *Mapping) AddUint64(off int, delta uint64) (v uint64, err error) {
+	err = m.atomicAt("atomic add", off, 8, func(p unsafe.Pointer) { v = atomic.AddUint64((*uint64)(p), delta) })
+	return v, err
+}
+
+// CompareAndSwapUint64 atomically replaces the uint64 at off with new if it
+// equals old, and reports whether it did.
+func (m *Mapping) CompareAndSwapUint64(off int, old, new uint64) (swapped bool, err error) {
+	err = m.atomicAt("atomic compare-and-swap", off, 8, func(p unsafe.Pointer) {
+		swapped = atomic.CompareAndSwapUint64((*uint64)(p), old, new)
+	})
+	return swapped, err
+}
+
+// CheckOffset reports whether an object of size bytes with alignment align fits
+// at off of the mapping: the check InitSemaphoreAt and SemaphoreAt (and the
+// placements of later C objects) make, for protocols that lay out their own.
+func (m *Mapping) CheckOffset(off, size, align int) error {
+	const op = "check offset"
+	return m.use(op, func(_ unsafe.Pointer, length int) error { return at(op, m.name, off, size, align, length) })
+}
+
+// Residency reports which pages of the mapping are resident in RAM, with
+// mincore(2): one entry per page (see PageSize).
+func (m *Mapping) Residency() ([]bool, error) {
+	const op = "mincore"
+	var res []bool
+	err := m.use(op, func(addr unsafe.Pointer, length int) error {
+		if length == 0 {
+			return nil
+		}
+		ps := PageSize()
+		vec := make([]byte, (length+ps-1)/ps)
+		if rc := cMincore(addr, uintptr(length), vec); rc != 0 {
+			return errnoErr(op, m.name, rc)
+		}
+		res = make([]bool, len(vec))
+		for i, b := range vec {
+			res[i] = b&1 != 0
+		}
+		return nil
+	})
+	return res, err
 }

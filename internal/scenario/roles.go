@@ -106,6 +106,32 @@ var Roles = map[string]func(args []string) error{
 	"mq-pingpong-raw":    func(a []string) error { return MQPingPongRaw(a[0], Atoi(a[1])) },
 	"mq-stream-send-raw": func(a []string) error { return MQStreamSendRaw(a[0], Atoi(a[1]), Atoi(a[2])) },
 	"mq-notify-panic":    func(a []string) error { return MQNotifyPanic(a[0]) },
+
+	// Shared memory (shmpeer's roles).
+	"create": func(a []string) error {
+		sum, err := ShmCreate(a[0], Atoi(a[1]), Atoi(a[2]))
+		if err == nil {
+			fmt.Printf("created size=%s sum=%016x\n", a[1], sum)
+		}
+		return err
+	},
+	"verify": func(a []string) error {
+		sum, err := ShmVerify(a[0], Atoi(a[1]), Atoi(a[2]))
+		if err == nil {
+			fmt.Printf("verified size=%s sum=%016x\n", a[1], sum)
+		}
+		return err
+	},
+	"shm-add": func(a []string) error { return ShmAdd(a[0], Atoi(a[1]), Atoi(a[2])) },
+	// shm-open: the twin of `shmpeer open NAME OFLAG MODE`.
+	"shm-open": func(a []string) error {
+		s, err := posix.OpenSharedMemory(a[0], Atoi(a[1]), uint32(Atoi(a[2])))
+		if err == nil {
+			s.Close()
+		}
+		fmt.Println(ResultLine(err))
+		return nil
+	},
 }
 
 // RunRole runs a role and returns the exit code the C peer would: 0 done,
