@@ -20,24 +20,30 @@ import (
 // returns from a Close (or an Unmap of the memory the object lives in) while
 // the object is still in use.
 type handle struct {
-	state     atomic.Uint64 // closedBit | number of calls in flight
-	done      chan struct{} // closed when Close begins
-	drained   chan struct{} // closed when the last call in flight leaves after Close
-	released  chan struct{} // closed when the first Close has released the object
-	drainOnce sync.Once
+	state    atomic.Uint64 // closedBit | number of calls in flight
+	ok       bool          // made by init: a zero handle is refused, never touched
+	done     chan struct{} // closed when Close begins; only for handles whose waiters select on it
+	drained  chan struct{} // made by Close when calls are in flight; closed when the last leaves
+	drainOne sync.Once
+	closing  sync.Mutex // held by the first Close until it has released the object
 }
 
 const closedBit = 1 << 63
 
-func (h *handle) init() {
-	h.done = make(chan struct{})
-	h.drained = make(chan struct{})
-	h.released = make(chan struct{})
+// init readies a handle; withDone makes the done channel, for handle types
+// whose blocked calls wait in Go (select) and must see Close begin. Close
+// allocates only when calls are in flight, so that a handle's open and close
+// cost little.
+func (h *handle) init(withDone bool) {
+	h.ok = true
+	if withDone {
+		h.done = make(chan struct{})
+	}
 }
 
 // valid reports whether the handle was made by a constructor: a zero value
 // (var s posix.Semaphore) is treated like a nil handle, never touched.
-func (h *handle) valid() bool { return h.done != nil }
+func (h *handle) valid() bool { return h.ok }
 
 // enter registers a call in flight; false means the handle is closed.
 func (h *handle) enter() bool {
@@ -56,8 +62,14 @@ func (h *handle) leave() {
 }
 
 // drain tells a waiting close that the last call in flight has left. It is
-// kept out of leave so that leave inlines into every method.
-func (h *handle) drain() { h.drainOnce.Do(func() { close(h.drained) }) }
+// kept out of leave so that leave inlines into every method. drained, when
+// Close needs it, was stored before the closed bit was set, so it is visible
+// here; a call that only touched the count after Close began finds it nil.
+func (h *handle) drain() {
+	if h.drained != nil {
+		h.drainOne.Do(func() { close(h.drained) })
+	}
+}
 
 // closed reports whether Close has begun.
 func (h *handle) closed() bool { return h.state.Load()&closedBit != 0 }
@@ -74,21 +86,33 @@ func (h *handle) close(release func() int32) (int32, bool) {
 // their own (they wait on the netpoller): wake runs after done is closed and
 // before waiting for the calls in flight, to get them out.
 func (h *handle) closeWaking(wake func(), release func() int32) (int32, bool) {
-	old := h.state.Or(closedBit)
-	if old&closedBit != 0 {
-		<-h.released
-		return 0, false
+	h.closing.Lock()
+	defer h.closing.Unlock()
+	// Whoever sets the closed bit does so holding closing, so a caller that
+	// finds it set has waited here until that Close finished.
+	old := h.state.Load()
+	for {
+		if old&closedBit != 0 {
+			return 0, false
+		}
+		if old != 0 && h.drained == nil {
+			h.drained = make(chan struct{})
+		}
+		if h.state.CompareAndSwap(old, old|closedBit) {
+			break
+		}
+		old = h.state.Load()
 	}
-	close(h.done)
+	if h.done != nil {
+		close(h.done)
+	}
 	if wake != nil {
 		wake()
 	}
 	if old != 0 {
 		<-h.drained
 	}
-	rc := release()
-	close(h.released)
-	return rc, true
+	return release(), true
 }
 
 // child is a handle placed inside a Mapping (a semaphore, later a mutex…):

@@ -86,7 +86,7 @@ func OpenMessageQueue(name string, flag int, mode uint32, attr *MQAttr) (*Messag
 	}
 	q := &MessageQueue{fd: int(fd), name: name, msgsize: a[2], timed: map[*os.File]struct{}{}}
 	q.nonblock.Store(flag&unix.O_NONBLOCK != 0)
-	q.h.init()
+	q.h.init(false)
 	q.cleanup = runtime.AddCleanup(q, func(fd int32) { cMqClose(fd) }, fd)
 	return q, nil
 }

@@ -63,7 +63,7 @@ var processWaitSlots = make(chan struct{}, waitersPerProcess)
 
 func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
 	s := &Semaphore{sem: p, name: name, kind: kind, slots: make(chan struct{}, waitersPerHandle)}
-	s.h.init()
+	s.h.init(true)
 	switch kind {
 	case semNamed:
 		// An unreachable named semaphore is closed (never unlinked).

@@ -44,7 +44,7 @@ func OpenSharedMemory(name string, flag int, mode uint32) (*SharedMemory, error)
 		return nil, errnoErr(op, name, fd)
 	}
 	s := &SharedMemory{fd: int(fd), name: name}
-	s.h.init()
+	s.h.init(false)
 	s.cleanup = runtime.AddCleanup(s, func(fd int32) { cClose(fd) }, fd)
 	return s, nil
 }
@@ -218,8 +218,8 @@ func mmap(op, name string, length, prot, flags, fd int, off int64) (*Mapping, er
 	if rc != 0 {
 		return nil, errnoErr(op, name, rc)
 	}
-	m := &Mapping{addr: p, length: length, prot: prot, name: name, children: map[child]struct{}{}}
-	m.h.init()
+	m := &Mapping{addr: p, length: length, prot: prot, name: name}
+	m.h.init(false)
 	return m, nil
 }
 
@@ -509,6 +509,9 @@ func (m *Mapping) place(op string, off, size, align int, create func(unsafe.Poin
 			return err
 		}
 		m.mu.Lock()
+		if m.children == nil {
+			m.children = map[child]struct{}{}
+		}
 		m.children[c] = struct{}{}
 		m.mu.Unlock()
 		return nil

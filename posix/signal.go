@@ -84,7 +84,7 @@ func NewSignalReceiver(sigs ...unix.Signal) (*SignalReceiver, error) {
 	}
 	sr := &SignalReceiver{r: os.NewFile(uintptr(p[0]), "signal-receiver"), w: os.NewFile(uintptr(p[1]), "signal-receiver"),
 		old: make([][sizeofSigaction]byte, len(sigs)), rlock: make(chan struct{}, 1)}
-	sr.h.init()
+	sr.h.init(true)
 	for i, s := range sigs {
 		if rc := cSigrecvInstall(int32(s), int32(p[1]), &sr.old[i]); rc != 0 {
 			sr.restore()

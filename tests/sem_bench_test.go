@@ -42,7 +42,7 @@ func cReferenceOf(b *testing.B, peer string, args ...string) float64 {
 	var runs []float64
 	for i := 0; i < 5; i++ {
 		out := start(b, append([]string{cpeer(b, peer)}, args...), nil).finish(b)
-		v, err := strconv.ParseFloat(strings.TrimPrefix(out, "ns_per_op="), 64)
+		v, err := strconv.ParseFloat(strings.Fields(strings.TrimPrefix(out, "ns_per_op="))[0], 64)
 		require.NoError(b, err, out)
 		runs = append(runs, v)
 	}
