@@ -27,15 +27,16 @@ demo: peers $(BUILD)/posixipc
 	$(BUILD)/posixipc demo --peers $(PEERS)
 
 # Every check: formatting, vet (with and without cgo), the C peers, the whole
-# suite under the race detector, the soak without it (RSS is meaningless under
-# -race), and the package's CGO_ENABLED=0 tests.
+# suite under the race detector, the soak and allocation tests without it (RSS
+# and sync.Pool behave differently under -race), and the package's
+# CGO_ENABLED=0 tests.
 test: peers
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./posix
 	$(GO) test -race -count=1 -timeout 10m ./...
-	$(GO) test -count=1 -run 'Soak' ./tests/
+	$(GO) test -count=1 -run 'Soak|Allocate' ./tests/
 	CGO_ENABLED=0 $(GO) test -count=1 ./posix
 
 # Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C).

@@ -194,7 +194,8 @@ typedef struct {
  * and counts it). The previous action is saved into old (LIBCIPC_SIZEOF_SIGACTION
  * bytes). */
 int libcipc_sigrecv_install(int sig, int wfd, void *old);
-/* Restores the action saved by libcipc_sigrecv_install. */
+/* Restores the action saved by libcipc_sigrecv_install, then waits until no
+ * handler still running on another thread can write to the pipe. */
 int libcipc_sigrecv_restore(int sig, const void *old);
 /* Records dropped for sig because the pipe was full, since install. */
 uint64_t libcipc_sigrecv_dropped(int sig);

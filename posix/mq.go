@@ -46,13 +46,23 @@ type MessageQueue struct {
 	msgsize  int64
 	nonblock atomic.Bool // the O_NONBLOCK the user asked for
 
-	mu       sync.Mutex
-	f        *os.File // a duplicate of fd registered with the netpoller while calls wait
-	rc       syscall.RawConn
-	fWaiters int
-	fIdle    *time.Timer           // drops f after pollIdle without waiters
-	timed    map[*os.File]struct{} // per-call descriptors of calls with a deadline
-	notifyID uintptr               // current SIGEV_THREAD registration, 0 if none
+	// Blocking calls wait in Go for readiness that a poller goroutine per
+	// direction learns from the netpoller (see block).
+	pmu    sync.Mutex
+	pf     *os.File // a duplicate of fd, registered with the netpoller, closed by Close
+	prc    syscall.RawConn
+	rd, wr pollDir
+
+	nmu      sync.Mutex // serialises mq_notify with notifyID
+	notifyID uintptr    // last SIGEV_THREAD registration, 0 if none
+}
+
+// pollDir is one direction (readable, writable) of a queue's waiting calls:
+// the leader waits on the netpoller, the followers wait in Go for their turn.
+type pollDir struct {
+	leader    *mqOp
+	followers []*mqOp // FIFO
+	deadline  bool    // the descriptor's deadline for this direction is set
 }
 
 // OpenMessageQueue opens or creates the message queue name with mq_open(3).
@@ -84,9 +94,9 @@ func OpenMessageQueue(name string, flag int, mode uint32, attr *MQAttr) (*Messag
 		cClose(fd)
 		return nil, errnoErr("mq_getattr", name, rc)
 	}
-	q := &MessageQueue{fd: int(fd), name: name, msgsize: a[2], timed: map[*os.File]struct{}{}}
+	q := &MessageQueue{fd: int(fd), name: name, msgsize: a[2]}
 	q.nonblock.Store(flag&unix.O_NONBLOCK != 0)
-	q.h.init(false)
+	q.h.init(true)
 	q.cleanup = runtime.AddCleanup(q, func(fd int32) { cMqClose(fd) }, fd)
 	return q, nil
 }
@@ -147,15 +157,23 @@ func (q *MessageQueue) Fd() int {
 	return q.fd
 }
 
-// mqDeadline is the deadline of one blocking call: none, a monotonic instant,
-// or a CLOCK_REALTIME instant (TimedSend, TimedReceive) that is re-read when it
+// mqDeadline is the deadline of one blocking call: a monotonic instant, or a
+// CLOCK_REALTIME instant (TimedSend, TimedReceive) that is re-read when it
 // seems to have passed, as the wall clock may have moved.
 type mqDeadline struct {
 	at       time.Time
+	has      bool
 	realtime bool
 }
 
-func (d mqDeadline) none() bool { return d.at.IsZero() }
+// realtimeDeadline is the deadline of mq_timedsend/mq_timedreceive: the kernel
+// refuses a negative tv_sec with EINVAL before it looks at the queue.
+func realtimeDeadline(op, name string, abs time.Time) (mqDeadline, error) {
+	if abs.Unix() < 0 {
+		return mqDeadline{}, &Error{Op: op, Name: name, Err: unix.EINVAL}
+	}
+	return mqDeadline{at: abs.Round(0), has: true, realtime: true}, nil
+}
 
 // Send sends msg with priority prio with mq_send(3), blocking while the queue is
 // full (failing with EAGAIN instead when the queue is O_NONBLOCK). A message
@@ -166,15 +184,21 @@ func (q *MessageQueue) Send(msg []byte, prio uint) error {
 }
 
 // TimedSend is Send with an absolute CLOCK_REALTIME deadline, as
-// mq_timedsend(3): ETIMEDOUT if the queue stayed full until abs.
+// mq_timedsend(3): ETIMEDOUT if the queue stayed full until abs; EINVAL for an
+// instant before 1970 (a negative tv_sec), as the kernel says.
 func (q *MessageQueue) TimedSend(msg []byte, prio uint, abs time.Time) error {
-	return q.send("mq_timedsend", msg, prio, mqDeadline{at: abs.Round(0), realtime: true}, nil)
+	const op = "mq_timedsend"
+	dl, err := realtimeDeadline(op, q.Name(), abs)
+	if err != nil {
+		return err
+	}
+	return q.send(op, msg, prio, dl, nil)
 }
 
 // SendTimeout is Send bounded by d on the monotonic clock: ETIMEDOUT if the queue
 // stayed full for d.
 func (q *MessageQueue) SendTimeout(msg []byte, prio uint, d time.Duration) error {
-	return q.send("mq_timedsend", msg, prio, mqDeadline{at: time.Now().Add(d)}, nil)
+	return q.send("mq_timedsend", msg, prio, mqDeadline{at: time.Now().Add(d), has: true}, nil)
 }
 
 // SendContext is Send until ctx is done: it then returns an error wrapping
@@ -184,11 +208,12 @@ func (q *MessageQueue) SendContext(ctx context.Context, msg []byte, prio uint) e
 	if err := ctx.Err(); err != nil {
 		return q.ctxErr(op, err)
 	}
-	var dl mqDeadline
-	if d, ok := ctx.Deadline(); ok {
-		dl.at = d
-	}
-	return q.send(op, msg, prio, dl, ctx)
+	return q.send(op, msg, prio, ctxDeadline(ctx), ctx)
+}
+
+func ctxDeadline(ctx context.Context) mqDeadline {
+	d, ok := ctx.Deadline()
+	return mqDeadline{at: d, has: ok}
 }
 
 func (q *MessageQueue) send(op string, msg []byte, prio uint, dl mqDeadline, ctx context.Context) error {
@@ -220,65 +245,31 @@ func (q *MessageQueue) send(op string, msg []byte, prio uint, dl mqDeadline, ctx
 	return nil
 }
 
-// mqOp is one blocking send or receive: its attempt method, bound once as
-// try, is what the netpoller runs, so that a blocking call does not allocate.
-type mqOp struct {
-	q       *MessageQueue
-	ctx     context.Context
-	write   bool
-	msg     []byte // send
-	buf     []byte // receive
-	prio    uint32
-	r       int64 // the shim's result
-	stopped bool  // the attempt saw Close or ctx done instead of trying
-	try     func(fd uintptr) bool
-}
-
-var mqOps = sync.Pool{New: func() any {
-	o := &mqOp{}
-	o.try = o.attempt
-	return o
-}}
-
-func (o *mqOp) put() {
-	o.q, o.ctx, o.msg, o.buf = nil, nil, nil, nil
-	mqOps.Put(o)
-}
-
-// attempt makes one non-blocking mq_send or mq_receive on fd; false (EAGAIN)
-// tells the netpoller to wait. It gives up without trying once the queue is
-// closed or the call's context is done.
-func (o *mqOp) attempt(fd uintptr) bool {
-	if o.q.h.closed() || o.ctx != nil && o.ctx.Err() != nil {
-		o.stopped = true
-		return true
-	}
-	if o.write {
-		o.r = int64(cMqSend(int32(fd), o.msg, o.prio))
-	} else {
-		o.r = cMqReceive(int32(fd), o.buf, &o.prio)
-	}
-	return o.r != -int64(unix.EAGAIN)
-}
-
 // Receive receives the oldest message of the highest priority into buf with
 // mq_receive(3), blocking while the queue is empty (failing with EAGAIN instead
 // when the queue is O_NONBLOCK). It returns the message's length and priority.
 // buf must hold the queue's MsgSize bytes (EMSGSIZE otherwise, even for a short
-// message, as in C); a nil buf is such a buffer. Receive does not allocate.
+// message, as in C); a nil buf is such a buffer. Receive does not allocate,
+// blocking or not.
 func (q *MessageQueue) Receive(buf []byte) (int, uint, error) {
 	return q.receive("mq_receive", buf, mqDeadline{}, nil)
 }
 
 // TimedReceive is Receive with an absolute CLOCK_REALTIME deadline, as
-// mq_timedreceive(3): ETIMEDOUT if the queue stayed empty until abs.
+// mq_timedreceive(3): ETIMEDOUT if the queue stayed empty until abs; EINVAL for
+// an instant before 1970 (a negative tv_sec), as the kernel says.
 func (q *MessageQueue) TimedReceive(buf []byte, abs time.Time) (int, uint, error) {
-	return q.receive("mq_timedreceive", buf, mqDeadline{at: abs.Round(0), realtime: true}, nil)
+	const op = "mq_timedreceive"
+	dl, err := realtimeDeadline(op, q.Name(), abs)
+	if err != nil {
+		return 0, 0, err
+	}
+	return q.receive(op, buf, dl, nil)
 }
 
 // ReceiveTimeout is Receive bounded by d on the monotonic clock.
 func (q *MessageQueue) ReceiveTimeout(buf []byte, d time.Duration) (int, uint, error) {
-	return q.receive("mq_timedreceive", buf, mqDeadline{at: time.Now().Add(d)}, nil)
+	return q.receive("mq_timedreceive", buf, mqDeadline{at: time.Now().Add(d), has: true}, nil)
 }
 
 // ReceiveContext is Receive until ctx is done: it then returns an error
@@ -288,11 +279,7 @@ func (q *MessageQueue) ReceiveContext(ctx context.Context, buf []byte) (int, uin
 	if err := ctx.Err(); err != nil {
 		return 0, 0, q.ctxErr(op, err)
 	}
-	var dl mqDeadline
-	if d, ok := ctx.Deadline(); ok {
-		dl.at = d
-	}
-	return q.receive(op, buf, dl, ctx)
+	return q.receive(op, buf, ctxDeadline(ctx), ctx)
 }
 
 // ReceiveMessage is Receive into a new buffer of the queue's MsgSize bytes; it
@@ -335,168 +322,259 @@ func (q *MessageQueue) receive(op string, buf []byte, dl mqDeadline, ctx context
 	return int(n), uint(prio), nil
 }
 
-// block waits on the netpoller until attempt (a non-blocking mq_send or
-// mq_receive) stops saying EAGAIN, the deadline passes, ctx is done or the queue
-// is closed. Calls without a deadline share q's descriptor: the attempt runs
-// under its read (or write) lock, one caller at a time, and also checks ctx, so
-// a cancellation (which sets a past deadline to wake the caller holding the
-// lock) reaches every caller. Calls with a deadline wait on a duplicate of the
-// descriptor, so that each has its own.
-func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Context) error {
-	o.q, o.ctx = q, ctx
-	write := o.write
-	var rawc syscall.RawConn
-	var f *os.File
-	shared := dl.none()
-	if shared {
-		var err error
-		if f, rawc, err = q.pollable(op); err != nil {
-			return err
-		}
-		defer q.unpollable()
-		if ctx != nil && ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, func() { setDeadline(f, write, time.Unix(1, 0)) })
-			defer stop()
-		}
+// mqOp is one blocking send or receive. Ops are pooled, with their wake-up
+// channel and timer, so that a blocking call does not allocate.
+type mqOp struct {
+	write   bool
+	msg     []byte // send
+	buf     []byte // receive
+	prio    uint32
+	r       int64         // the shim's last result
+	wake    chan struct{} // signalled when the op becomes the leader
+	timer   *time.Timer
+	ctx     context.Context
+	stopped bool // the netpoller attempt saw Close or ctx done
+	try     func(fd uintptr) bool
+}
+
+var mqOps = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	o := &mqOp{wake: make(chan struct{}, 1), timer: t}
+	o.try = o.pollAttempt
+	return o
+}}
+
+func (o *mqOp) put() {
+	o.msg, o.buf, o.ctx = nil, nil, nil
+	select {
+	case <-o.wake:
+	default:
+	}
+	mqOps.Put(o)
+}
+
+// attempt makes one non-blocking mq_send or mq_receive; it reports whether the
+// call is over (anything but EAGAIN).
+func (o *mqOp) attempt(fd int) bool {
+	if o.write {
+		o.r = int64(cMqSend(int32(fd), o.msg, o.prio))
 	} else {
-		nfd, err := unix.FcntlInt(uintptr(q.fd), unix.F_DUPFD_CLOEXEC, 0)
-		if err != nil {
-			return &Error{Op: op, Name: q.name, Err: err}
-		}
-		f = os.NewFile(uintptr(nfd), q.name)
-		defer f.Close()
-		if rawc, err = f.SyscallConn(); err != nil {
-			return &Error{Op: op, Name: q.name, Err: err}
-		}
-		q.mu.Lock()
-		if q.h.closed() {
-			q.mu.Unlock()
+		o.r = cMqReceive(int32(fd), o.buf, &o.prio)
+	}
+	return o.r != -int64(unix.EAGAIN)
+}
+
+// pollAttempt is attempt as the netpoller runs it for the leader; it stops
+// without trying once the call's context is done (Close sets a past deadline).
+func (o *mqOp) pollAttempt(fd uintptr) bool {
+	if o.ctx != nil && o.ctx.Err() != nil {
+		o.stopped = true
+		return true
+	}
+	o.stopped = false
+	return o.attempt(int(fd))
+}
+
+// block waits until o's attempt stops saying EAGAIN, the deadline passes, ctx
+// is done or the queue is closed, holding no OS thread. The calls waiting in
+// one direction take turns: the leader waits on the netpoller for the queue to
+// become readable (or writable), on a duplicate descriptor whose deadline is
+// the leader's own; the others wait in Go, in arrival order, for their turn,
+// their own deadline, ctx or Close. When the leader is done it hands over to
+// the next. No descriptor is ever closed before Close (closing any descriptor
+// of a queue drops this process's mq_notify registration).
+func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Context) error {
+	o.ctx = ctx
+	var ctxDone <-chan struct{}
+	if ctx != nil {
+		ctxDone = ctx.Done()
+	}
+	var expired <-chan time.Time
+	if dl.has {
+		o.timer.Reset(time.Until(dl.at))
+		defer o.timer.Stop()
+		expired = o.timer.C
+	}
+	lead, err := q.join(op, o)
+	if err != nil {
+		return err
+	}
+	for !lead {
+		// A follower: the turn, or the end of the call.
+		select {
+		case <-o.wake:
+			lead = true
+		case <-q.h.done:
+			q.leave(o)
 			return closedErr(op, q.name)
-		}
-		q.timed[f] = struct{}{}
-		q.mu.Unlock()
-		defer func() {
-			q.mu.Lock()
-			delete(q.timed, f)
-			q.mu.Unlock()
-		}()
-		setDeadline(f, write, dl.at)
-		if ctx != nil && ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, func() { setDeadline(f, write, time.Unix(1, 0)) })
-			defer stop()
+		case <-ctxDone:
+			q.leave(o)
+			return q.ctxErr(op, ctx.Err())
+		case <-expired:
+			if dl.realtime {
+				if d := time.Until(dl.at); d > 0 {
+					o.timer.Reset(d)
+					continue
+				}
+			}
+			q.leave(o)
+			return q.timedOut(op, o, ctx)
 		}
 	}
+	defer q.leave(o)
+	d := q.dir(o.write)
+	if dl.has || d.deadline {
+		q.setDeadline(o.write, dl)
+	}
+	if ctxDone != nil {
+		stop := context.AfterFunc(ctx, func() { q.setDeadline(o.write, mqDeadline{at: time.Unix(1, 0), has: true}) })
+		defer stop()
+	}
 	for {
-		o.stopped = false
 		var err error
-		if write {
-			err = rawc.Write(o.try)
+		if o.write {
+			err = q.prc.Write(o.try)
 		} else {
-			err = rawc.Read(o.try)
+			err = q.prc.Read(o.try)
 		}
-		if err == nil && !o.stopped {
-			return nil // o.r holds the result, maybe an errno
-		}
-		if q.h.closed() {
+		switch {
+		case q.h.closed():
 			return closedErr(op, q.name)
-		}
-		if ctx != nil && ctx.Err() != nil {
+		case ctx != nil && ctx.Err() != nil:
 			return q.ctxErr(op, ctx.Err())
-		}
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
+		case err == nil && !o.stopped:
+			return nil // o.r holds the result, maybe an errno
+		case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
 			return &Error{Op: op, Name: q.name, Err: err}
 		}
-		if shared {
-			// Another caller's cancellation woke us: clear the deadline (a
-			// cancelled caller still waiting for the lock sees its context in
-			// the attempt) and wait again.
-			setDeadline(f, write, time.Time{})
-			if q.h.closed() {
-				setDeadline(f, write, time.Unix(1, 0))
-			}
-			continue
+		// A deadline passed: ours (a wall-clock one is re-read, as the clock
+		// may have moved back), or a past one set for a previous leader by a
+		// cancellation that fired late: then restore ours and wait again.
+		if dl.has && time.Until(dl.at) <= 0 {
+			return q.timedOut(op, o, ctx)
 		}
-		if dl.realtime {
-			// The deadline is on the wall clock, which may have moved back.
-			if d := time.Until(dl.at); d > 0 {
-				setDeadline(f, write, time.Now().Add(d))
-				continue
-			}
-		}
-		// At the deadline: one last try, so ETIMEDOUT means the queue stayed
-		// full (or empty) until then.
-		if o.attempt(uintptr(q.fd)) && !o.stopped {
-			return nil
-		}
-		if ctx != nil {
-			return q.ctxErr(op, context.DeadlineExceeded)
-		}
-		return &Error{Op: op, Name: q.name, Err: unix.ETIMEDOUT}
+		q.setDeadline(o.write, dl)
 	}
 }
 
-// pollIdle is how long the netpoller registration outlives the last wait.
-const pollIdle = 20 * time.Millisecond
-
-// pollable returns the os.File through which calls without a deadline wait on
-// the netpoller: a duplicate of the descriptor, registered with epoll while
-// calls wait on it and dropped pollIdle after the last one left. A registered
-// descriptor costs an epoll wake-up on every message sent or received, even
-// when nobody waits; a queue whose calls rarely block pays nothing, and one
-// whose calls block all the time (ping-pong) keeps it.
-func (q *MessageQueue) pollable(op string) (*os.File, syscall.RawConn, error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.h.closed() {
-		return nil, nil, closedErr(op, q.name)
+// timedOut makes the last try at the deadline, so that ETIMEDOUT means the
+// queue stayed full (or empty) until then.
+func (q *MessageQueue) timedOut(op string, o *mqOp, ctx context.Context) error {
+	if o.attempt(q.fd) {
+		return nil
 	}
-	if q.f == nil {
+	if ctx != nil {
+		return q.ctxErr(op, context.DeadlineExceeded)
+	}
+	return &Error{Op: op, Name: q.name, Err: unix.ETIMEDOUT}
+}
+
+func (q *MessageQueue) dir(write bool) *pollDir {
+	if write {
+		return &q.wr
+	}
+	return &q.rd
+}
+
+// join adds o to its direction's waiting calls and reports whether it leads.
+// The descriptor the netpoller watches is made at the first blocking call.
+func (q *MessageQueue) join(op string, o *mqOp) (bool, error) {
+	q.pmu.Lock()
+	defer q.pmu.Unlock()
+	if q.h.closed() {
+		return false, closedErr(op, q.name)
+	}
+	if q.pf == nil {
 		nfd, err := unix.FcntlInt(uintptr(q.fd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
-			return nil, nil, &Error{Op: op, Name: q.name, Err: err}
+			return false, &Error{Op: op, Name: q.name, Err: err}
 		}
 		f := os.NewFile(uintptr(nfd), q.name)
 		rawc, err := f.SyscallConn()
 		if err != nil {
 			f.Close()
-			return nil, nil, &Error{Op: op, Name: q.name, Err: err}
+			return false, &Error{Op: op, Name: q.name, Err: err}
 		}
-		q.f, q.rc = f, rawc
+		q.pf, q.prc = f, rawc
 	}
-	q.fWaiters++
-	return q.f, q.rc, nil
+	d := q.dir(o.write)
+	if d.leader == nil {
+		d.leader = o
+		return true, nil
+	}
+	d.followers = append(d.followers, o)
+	return false, nil
 }
 
-// unpollable ends a wait that pollable began.
-func (q *MessageQueue) unpollable() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.fWaiters--; q.fWaiters > 0 {
+// leave removes o from its direction; a leader hands the turn to the first
+// follower.
+func (q *MessageQueue) leave(o *mqOp) {
+	q.pmu.Lock()
+	defer q.pmu.Unlock()
+	d := q.dir(o.write)
+	if d.leader == o {
+		d.leader = nil
+		if len(d.followers) > 0 {
+			next := d.followers[0]
+			copy(d.followers, d.followers[1:])
+			d.followers[len(d.followers)-1] = nil
+			d.followers = d.followers[:len(d.followers)-1]
+			d.leader = next
+			select {
+			case next.wake <- struct{}{}:
+			default:
+			}
+		}
 		return
 	}
-	if q.fIdle == nil {
-		q.fIdle = time.AfterFunc(pollIdle, q.dropIdlePoll)
-	} else {
-		q.fIdle.Reset(pollIdle)
+	for i, w := range d.followers {
+		if w == o {
+			copy(d.followers[i:], d.followers[i+1:])
+			d.followers[len(d.followers)-1] = nil
+			d.followers = d.followers[:len(d.followers)-1]
+			break
+		}
+	}
+	// A turn handed to o as it gave up: pass it on.
+	select {
+	case <-o.wake:
+		if d.leader == o {
+			d.leader = nil
+			if len(d.followers) > 0 {
+				next := d.followers[0]
+				copy(d.followers, d.followers[1:])
+				d.followers[len(d.followers)-1] = nil
+				d.followers = d.followers[:len(d.followers)-1]
+				d.leader = next
+				select {
+				case next.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	default:
 	}
 }
 
-// dropIdlePoll closes the registered duplicate if nobody waits on it.
-func (q *MessageQueue) dropIdlePoll() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.fWaiters == 0 && q.f != nil {
-		q.f.Close()
-		q.f, q.rc = nil, nil
+// setDeadline sets the watched descriptor's deadline for a direction (zero
+// has: none).
+func (q *MessageQueue) setDeadline(write bool, dl mqDeadline) {
+	q.pmu.Lock()
+	defer q.pmu.Unlock()
+	if q.pf == nil {
+		return
 	}
-}
-
-func setDeadline(f *os.File, write bool, t time.Time) {
+	var t time.Time
+	if dl.has {
+		t = dl.at
+	}
 	if write {
-		f.SetWriteDeadline(t)
+		q.pf.SetWriteDeadline(t)
 	} else {
-		f.SetReadDeadline(t)
+		q.pf.SetReadDeadline(t)
 	}
+	q.dir(write).deadline = dl.has
 }
 
 func (q *MessageQueue) ctxErr(op string, err error) error {
@@ -550,8 +628,14 @@ func (q *MessageQueue) SetAttr(attr MQAttr) (MQAttr, error) {
 	if rc := cMqSetattr(int32(q.fd), attr.Flags|unix.O_NONBLOCK, &a); rc != 0 {
 		return MQAttr{}, errnoErr(op, q.name, rc)
 	}
+	// The user's flag changes with the kernel's answer: concurrent calls see
+	// each other's old values, as with mq_setattr itself.
+	prev := q.nonblock.Swap(attr.Flags&unix.O_NONBLOCK != 0)
 	old := q.userAttr(a)
-	q.nonblock.Store(attr.Flags&unix.O_NONBLOCK != 0)
+	old.Flags &^= unix.O_NONBLOCK
+	if prev {
+		old.Flags |= unix.O_NONBLOCK
+	}
 	return old, nil
 }
 
@@ -564,28 +648,20 @@ func (q *MessageQueue) Close() error {
 	if q == nil || !q.h.valid() {
 		return nilErr(op)
 	}
+	// Followers see done closed; the leaders are woken by a past deadline.
 	rc, first := q.h.closeWaking(func() {
-		// Wake every blocked call: each sees the handle closed and leaves.
-		past := time.Unix(1, 0)
-		q.mu.Lock()
-		if q.f != nil {
-			q.f.SetDeadline(past)
+		q.pmu.Lock()
+		if q.pf != nil {
+			q.pf.SetDeadline(time.Unix(1, 0))
 		}
-		for f := range q.timed {
-			f.SetDeadline(past)
-		}
-		q.mu.Unlock()
+		q.pmu.Unlock()
 	}, func() int32 {
-		// Every waiter has left; the registered duplicate may linger.
-		q.mu.Lock()
-		if q.fIdle != nil {
-			q.fIdle.Stop()
+		q.pmu.Lock()
+		if q.pf != nil {
+			q.pf.Close()
+			q.pf, q.prc = nil, nil
 		}
-		if q.f != nil {
-			q.f.Close()
-			q.f, q.rc = nil, nil
-		}
-		q.mu.Unlock()
+		q.pmu.Unlock()
 		q.forgetNotify()
 		q.cleanup.Stop()
 		return cMqClose(int32(q.fd))
@@ -601,14 +677,20 @@ func (q *MessageQueue) Close() error {
 
 // Notification (mq_notify(3)). The kernel allows one registration per queue
 // (EBUSY for any other, this process included, until it fires or is
-// cancelled), and sends it only when a message arrives in an empty queue while
-// no process is blocked in mq_receive on it.
+// cancelled), sends it only when a message arrives in an empty queue while no
+// process is blocked in mq_receive on it, and drops it when the registering
+// process closes a descriptor of the queue.
 
 var (
 	notifyMu    sync.Mutex
 	notifyFuncs = map[uintptr]func(){}
 	notifySeq   uintptr
 )
+
+// notifyGrace is how long the function of a registration cancelled by
+// NotifyCancel or Close stays runnable: the kernel may have fired it just
+// before, and glibc runs the function a little later on a new thread.
+const notifyGrace = time.Second
 
 // runNotify runs the function registered as id, once.
 func runNotify(id uintptr) {
@@ -619,6 +701,12 @@ func runNotify(id uintptr) {
 	if fn != nil {
 		fn()
 	}
+}
+
+func dropNotify(id uintptr) {
+	notifyMu.Lock()
+	delete(notifyFuncs, id)
+	notifyMu.Unlock()
 }
 
 // NotifyFunc asks, with mq_notify(3) and SIGEV_THREAD, that fn be called once
@@ -638,34 +726,27 @@ func (q *MessageQueue) NotifyFunc(fn func()) error {
 		return closedErr(op, q.name)
 	}
 	defer q.h.leave()
+	q.nmu.Lock()
+	defer q.nmu.Unlock()
 	notifyMu.Lock()
 	notifySeq++
 	id := notifySeq
 	notifyFuncs[id] = fn
 	notifyMu.Unlock()
 	if rc := cMqNotifyThread(int32(q.fd), id); rc != 0 {
-		notifyMu.Lock()
-		delete(notifyFuncs, id)
-		notifyMu.Unlock()
+		dropNotify(id)
 		return errnoErr(op, q.name, rc)
 	}
-	q.mu.Lock()
-	prev := q.notifyID
+	// A previous registration either fired (its function runs or ran, and
+	// removes itself) or was cancelled (forgetNotify dropped it).
 	q.notifyID = id
-	q.mu.Unlock()
-	if prev != 0 {
-		// A registration that fired (and was consumed) before this one.
-		notifyMu.Lock()
-		delete(notifyFuncs, prev)
-		notifyMu.Unlock()
-	}
 	return nil
 }
 
 // NotifySignal asks, with mq_notify(3) and SIGEV_SIGNAL, that signal sig be sent
 // to this process when a message arrives in the empty queue, with value as its
 // sigev_value (si_value.sival_ptr in the handler's siginfo_t). The Go runtime's
-// os/signal does not pass si_value on; a handler that needs it must be a C one.
+// os/signal does not pass si_value on: use a SignalReceiver.
 func (q *MessageQueue) NotifySignal(sig unix.Signal, value uintptr) error {
 	const op = "mq_notify"
 	if q == nil || !q.h.valid() {
@@ -682,7 +763,8 @@ func (q *MessageQueue) NotifySignal(sig unix.Signal, value uintptr) error {
 }
 
 // NotifyCancel drops this process's registration with mq_notify(3) and a NULL
-// notification (a no-op, as in C, when this process has none).
+// notification (a no-op, as in C, when this process has none). A function
+// whose notification fired just before still runs.
 func (q *MessageQueue) NotifyCancel() error {
 	const op = "mq_notify"
 	if q == nil || !q.h.valid() {
@@ -692,22 +774,28 @@ func (q *MessageQueue) NotifyCancel() error {
 		return closedErr(op, q.name)
 	}
 	defer q.h.leave()
+	q.nmu.Lock()
+	defer q.nmu.Unlock()
 	if rc := cMqNotifyCancel(int32(q.fd)); rc != 0 {
 		return errnoErr(op, q.name, rc)
 	}
-	q.forgetNotify()
+	q.forgetNotifyLocked()
 	return nil
 }
 
 func (q *MessageQueue) forgetNotify() {
-	q.mu.Lock()
-	id := q.notifyID
-	q.notifyID = 0
-	q.mu.Unlock()
-	if id != 0 {
-		notifyMu.Lock()
-		delete(notifyFuncs, id)
-		notifyMu.Unlock()
+	q.nmu.Lock()
+	defer q.nmu.Unlock()
+	q.forgetNotifyLocked()
+}
+
+// forgetNotifyLocked drops the last SIGEV_THREAD function after notifyGrace,
+// unless it ran by then: the registration is gone (cancelled or closed), but
+// may have fired just before.
+func (q *MessageQueue) forgetNotifyLocked() {
+	if id := q.notifyID; id != 0 {
+		q.notifyID = 0
+		time.AfterFunc(notifyGrace, func() { dropNotify(id) })
 	}
 }
 

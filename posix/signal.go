@@ -39,15 +39,18 @@ type SigInfo struct {
 // at a time (EBUSY). A SignalReceiver is safe for concurrent use.
 type SignalReceiver struct {
 	h     handle
-	r, w  *os.File
+	r     *os.File
+	w     int // the write end: a raw descriptor only Close closes (the handler writes to it)
 	sigs  []unix.Signal
 	old   [][sizeofSigaction]byte
 	rlock chan struct{} // one reader of the pipe at a time; waits for it end with ctx
 }
 
+// sigHeld maps each received signal to its receiver, which keeps an installed
+// receiver reachable until Close: the handler writes to its pipe.
 var (
 	sigHeldMu sync.Mutex
-	sigHeld   = map[unix.Signal]bool{}
+	sigHeld   = map[unix.Signal]*SignalReceiver{}
 )
 
 // receivable reports whether a signal may be taken from the Go runtime: the
@@ -57,9 +60,11 @@ func receivable(s unix.Signal) bool {
 }
 
 // NewSignalReceiver installs the receiving handler for sigs with sigaction(2).
-// Only SIGUSR1, SIGUSR2 and the realtime signals SIGRTMIN+2 (34) to SIGRTMAX
-// (64) can be received (EINVAL otherwise): the others belong to the Go runtime
-// or to glibc. Close restores the previous actions.
+// Only SIGUSR1, SIGUSR2 and the realtime signals from glibc's SIGRTMIN (34) to
+// SIGRTMAX (64) can be received (EINVAL otherwise, and for a signal named
+// twice): the others belong to the Go runtime or to glibc's threads. Close
+// restores the previous actions; a receiver that is never closed stays
+// installed (and reachable) until the process exits.
 func NewSignalReceiver(sigs ...unix.Signal) (*SignalReceiver, error) {
 	const op = "sigaction"
 	if !cgoEnabled {
@@ -70,11 +75,16 @@ func NewSignalReceiver(sigs ...unix.Signal) (*SignalReceiver, error) {
 	}
 	sigHeldMu.Lock()
 	defer sigHeldMu.Unlock()
+	seen := map[unix.Signal]bool{}
 	for _, s := range sigs {
+		if seen[s] {
+			return nil, invalidArg(op, unix.SignalName(s), "signal named twice")
+		}
+		seen[s] = true
 		if !receivable(s) {
 			return nil, invalidArg(op, unix.SignalName(s), fmt.Sprintf("signal %d is not one a receiver may take (SIGUSR1, SIGUSR2, 34..64)", int(s)))
 		}
-		if sigHeld[s] {
+		if sigHeld[s] != nil {
 			return nil, &Error{Op: op, Name: unix.SignalName(s), Err: &argError{msg: "another SignalReceiver holds this signal", errno: unix.EBUSY}}
 		}
 	}
@@ -82,18 +92,18 @@ func NewSignalReceiver(sigs ...unix.Signal) (*SignalReceiver, error) {
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return nil, &Error{Op: "pipe2", Err: err}
 	}
-	sr := &SignalReceiver{r: os.NewFile(uintptr(p[0]), "signal-receiver"), w: os.NewFile(uintptr(p[1]), "signal-receiver"),
+	sr := &SignalReceiver{r: os.NewFile(uintptr(p[0]), "signal-receiver"), w: p[1],
 		old: make([][sizeofSigaction]byte, len(sigs)), rlock: make(chan struct{}, 1)}
 	sr.h.init(true)
 	for i, s := range sigs {
 		if rc := cSigrecvInstall(int32(s), int32(p[1]), &sr.old[i]); rc != 0 {
 			sr.restore()
 			sr.r.Close()
-			sr.w.Close()
+			unix.Close(sr.w)
 			return nil, errnoErr(op, unix.SignalName(s), rc)
 		}
 		sr.sigs = append(sr.sigs, s)
-		sigHeld[s] = true
+		sigHeld[s] = sr
 	}
 	return sr, nil
 }
@@ -146,6 +156,11 @@ func (sr *SignalReceiver) Receive(ctx context.Context) (SigInfo, error) {
 			return SigInfo{}, &Error{Op: op, Err: err}
 		}
 		sr.r.SetReadDeadline(time.Time{})
+		if sr.h.closed() {
+			// Close's wake-up may have been the deadline just cleared.
+			sr.r.SetReadDeadline(time.Unix(1, 0))
+			return SigInfo{}, closedErr(op, "")
+		}
 	}
 	le := binary.NativeEndian
 	return SigInfo{
@@ -175,9 +190,9 @@ func (sr *SignalReceiver) Close() error {
 	}
 	_, first := sr.h.closeWaking(func() { sr.r.SetReadDeadline(time.Unix(1, 0)) }, func() int32 {
 		sigHeldMu.Lock()
-		sr.restore()
+		sr.restore() // returns once no handler can still write to w
 		sigHeldMu.Unlock()
-		sr.w.Close()
+		unix.Close(sr.w)
 		sr.r.Close()
 		return 0
 	})

@@ -14,8 +14,9 @@
  * Accesses to a mapping never go past the object's size as fstat reports it
  * when the command starts (exit 4 otherwise); SIGBUS can still happen if
  * another process shrinks the object meanwhile, or if tmpfs runs out of
- * space while create fills a fresh object: the handler then reports it and
- * exits 2 instead of dying by the signal.
+ * space while create fills a fresh object (create refuses a SIZE beyond the
+ * free space first): the handler then reports it and exits 2 instead of
+ * dying by the signal.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -331,6 +333,16 @@ static int cmd_create(char **argv)
         return EXIT_USAGE;
     int fd = must_shm_open(name, O_CREAT | O_EXCL | O_RDWR);
     own(name);          /* ours, and incomplete until the end */
+    /* ftruncate makes a sparse object of any size; filling one larger than
+     * the free space of the file system (tmpfs: RAM) would only end in
+     * SIGBUS after eating that space. Refuse it up front. */
+    struct statvfs vfs;
+    if (fstatvfs(fd, &vfs) != 0)
+        fail("fstatvfs", name);
+    if ((unsigned long long)size / vfs.f_frsize >= vfs.f_bavail) {
+        errno = ENOSPC;
+        fail("ftruncate", name);
+    }
     if (ftruncate(fd, (off_t)size) != 0)
         fail("ftruncate", name);
     struct window w = map_window(fd, name, 0, size, PROT_READ | PROT_WRITE);
