@@ -36,7 +36,7 @@ test: peers
 	$(GO) vet ./...
 	CGO_ENABLED=0 $(GO) vet ./posix
 	$(GO) test -race -count=1 -timeout 10m ./...
-	$(GO) test -count=1 -run 'Soak|Allocate' ./tests/
+	$(GO) test -count=1 -run 'Soak|Allocate|Fault' ./tests/
 	CGO_ENABLED=0 $(GO) test -count=1 ./posix
 
 # Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C).

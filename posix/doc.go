@@ -17,8 +17,15 @@
 //	Semaphore.ClockWait, WaitTimeout   sem_clockwait(3)
 //	Semaphore.Close                    sem_close(3) or sem_destroy(3)
 //	OpenSharedMemory, UnlinkSharedMemory  shm_open(3), shm_unlink(3)
-//	SharedMemory.Truncate, Map         ftruncate(2), mmap(2)
+//	SharedMemory.Truncate, Stat, Map   ftruncate(2), fstat(2), mmap(2)
 //	Mmap, MapAnonymous, Mapping.Unmap  mmap(2), munmap(2)
+//	Mapping.Sync, Protect, Advise      msync(2), mprotect(2), madvise(2)
+//	Mapping.Remap, Lock, Unlock        mremap(2), mlock(2), munlock(2)
+//	Mapping.Residency                  mincore(2)
+//	Mapping.ReadAt, WriteAt, atomics   checked access: a fault is EFAULT, not a crash
+//	PageSize, Sysconf                  sysconf(3)
+//	MallocInfo, MallocTrim, Mallopt    mallinfo2(3), malloc_trim(3), mallopt(3)
+//	ProcMaps                           /proc/PID/maps
 //	OpenMessageQueue, UnlinkMessageQueue  mq_open(3), mq_unlink(3)
 //	MessageQueue.Send, TimedSend       mq_send(3), mq_timedsend(3)
 //	MessageQueue.Receive, TimedReceive mq_receive(3), mq_timedreceive(3)

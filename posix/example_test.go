@@ -234,3 +234,27 @@ func ExampleSignalReceiver() {
 	fmt.Println(info.Signo == sig, info.Value, info.Code, err)
 	// Output: true 1234 -3 <nil>
 }
+
+// WriteAt and ReadAt are the checked way into a mapping: a fault is an error,
+// where Bytes() (and C) would crash.
+func ExampleMapping_WriteAt() {
+	m, err := posix.MapAnonymous(4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Unmap()
+	m.WriteAt([]byte("hello"), 100)
+	m.Protect(unix.PROT_READ)
+	_, err = m.WriteAt([]byte("x"), 100) // a write into a read-only page
+	fmt.Println(errors.Is(err, unix.EFAULT))
+	buf := make([]byte, 5)
+	m.ReadAt(buf, 100)
+	fmt.Println(string(buf))
+	n, err := m.AddUint64(8, 1) // atomics fault safely too
+	fmt.Println(n, errors.Is(err, unix.EFAULT))
+	// Output:
+	// true
+	// hello
+	// 0 true
+}

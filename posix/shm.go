@@ -269,6 +269,20 @@ func (m *Mapping) use(op string, fn func(addr unsafe.Pointer, length int) error)
 	return fn(m.addr, m.length)
 }
 
+// protFault reports, without touching memory, an access the mapping's own
+// protection forbids (as recorded from mmap and Protect): a read of a page
+// that is not PROT_READ, or a write of one that is not PROT_WRITE.
+func (m *Mapping) protFault(op string, addr unsafe.Pointer, write bool) error {
+	need := unix.PROT_READ
+	if write {
+		need |= unix.PROT_WRITE
+	}
+	if m.prot&need != need {
+		return &Error{Op: op, Name: m.name, Err: &faultError{addr: uintptr(addr)}}
+	}
+	return nil
+}
+
 // faultError is the cause of a fault caught by guard.
 type faultError struct{ addr uintptr }
 
@@ -306,6 +320,9 @@ func (m *Mapping) ReadAt(p []byte, off int64) (n int, err error) {
 		if off < 0 || off > int64(length) {
 			return invalidArg(op, m.name, "offset outside the mapping")
 		}
+		if err := m.protFault(op, unsafe.Add(addr, off), false); err != nil {
+			return err
+		}
 		src := unsafe.Slice((*byte)(addr), length)[off:]
 		if gerr := guard(op, m.name, func() { n = copy(p, src) }); gerr != nil {
 			return gerr
@@ -327,6 +344,9 @@ func (m *Mapping) WriteAt(p []byte, off int64) (n int, err error) {
 	err = m.use(op, func(addr unsafe.Pointer, length int) error {
 		if off < 0 || off > int64(length) {
 			return invalidArg(op, m.name, "offset outside the mapping")
+		}
+		if err := m.protFault(op, unsafe.Add(addr, off), true); err != nil {
+			return err
 		}
 		dst := unsafe.Slice((*byte)(addr), length)[off:]
 		if gerr := guard(op, m.name, func() { n = copy(dst, p) }); gerr != nil {
@@ -530,37 +550,44 @@ func (m *Mapping) forget(c child) {
 // bytes). The offset must leave room for the value and be a multiple of its
 // size (EINVAL otherwise); a fault is an error wrapping EFAULT, never a crash.
 
-// atomicAt runs fn on the address of a size-byte value at off.
-func (m *Mapping) atomicAt(op string, off, size int, fn func(p unsafe.Pointer)) error {
+// atomicAt runs fn on the address of a size-byte value at off. Under the race
+// detector, sync/atomic runs in the detector's C code, where a fault cannot be
+// recovered: the protection check catches read-only and PROT_NONE pages
+// before; a page past the end of a truncated object still crashes there.
+func (m *Mapping) atomicAt(op string, off, size int, write bool, fn func(p unsafe.Pointer)) error {
 	return m.use(op, func(addr unsafe.Pointer, length int) error {
 		if err := at(op, m.name, off, size, size, length); err != nil {
 			return err
 		}
-		return guard(op, m.name, func() { fn(unsafe.Add(addr, off)) })
+		p := unsafe.Add(addr, off)
+		if err := m.protFault(op, p, write); err != nil {
+			return err
+		}
+		return guard(op, m.name, func() { fn(p) })
 	})
 }
 
 // LoadUint32 atomically loads the uint32 at off.
 func (m *Mapping) LoadUint32(off int) (v uint32, err error) {
-	err = m.atomicAt("atomic load", off, 4, func(p unsafe.Pointer) { v = atomic.LoadUint32((*uint32)(p)) })
+	err = m.atomicAt("atomic load", off, 4, false, func(p unsafe.Pointer) { v = atomic.LoadUint32((*uint32)(p)) })
 	return v, err
 }
 
 // StoreUint32 atomically stores v at off.
 func (m *Mapping) StoreUint32(off int, v uint32) error {
-	return m.atomicAt("atomic store", off, 4, func(p unsafe.Pointer) { atomic.StoreUint32((*uint32)(p), v) })
+	return m.atomicAt("atomic store", off, 4, true, func(p unsafe.Pointer) { atomic.StoreUint32((*uint32)(p), v) })
 }
 
 // AddUint32 atomically adds delta to the uint32 at off and returns the new value.
 func (m *Mapping) AddUint32(off int, delta uint32) (v uint32, err error) {
-	err = m.atomicAt("atomic add", off, 4, func(p unsafe.Pointer) { v = atomic.AddUint32((*uint32)(p), delta) })
+	err = m.atomicAt("atomic add", off, 4, true, func(p unsafe.Pointer) { v = atomic.AddUint32((*uint32)(p), delta) })
 	return v, err
 }
 
 // CompareAndSwapUint32 atomically replaces the uint32 at off with new if it
 // equals old, and reports whether it did.
 func (m *Mapping) CompareAndSwapUint32(off int, old, new uint32) (swapped bool, err error) {
-	err = m.atomicAt("atomic compare-and-swap", off, 4, func(p unsafe.Pointer) {
+	err = m.atomicAt("atomic compare-and-swap", off, 4, true, func(p unsafe.Pointer) {
 		swapped = atomic.CompareAndSwapUint32((*uint32)(p), old, new)
 	})
 	return swapped, err
@@ -568,25 +595,25 @@ func (m *Mapping) CompareAndSwapUint32(off int, old, new uint32) (swapped bool, 
 
 // LoadUint64 atomically loads the uint64 at off.
 func (m *Mapping) LoadUint64(off int) (v uint64, err error) {
-	err = m.atomicAt("atomic load", off, 8, func(p unsafe.Pointer) { v = atomic.LoadUint64((*uint64)(p)) })
+	err = m.atomicAt("atomic load", off, 8, false, func(p unsafe.Pointer) { v = atomic.LoadUint64((*uint64)(p)) })
 	return v, err
 }
 
 // StoreUint64 atomically stores v at off.
 func (m *Mapping) StoreUint64(off int, v uint64) error {
-	return m.atomicAt("atomic store", off, 8, func(p unsafe.Pointer) { atomic.StoreUint64((*uint64)(p), v) })
+	return m.atomicAt("atomic store", off, 8, true, func(p unsafe.Pointer) { atomic.StoreUint64((*uint64)(p), v) })
 }
 
 // AddUint64 atomically adds delta to the uint64 at off and returns the new value.
 func (m *Mapping) AddUint64(off int, delta uint64) (v uint64, err error) {
-	err = m.atomicAt("atomic add", off, 8, func(p unsafe.Pointer) { v = atomic.AddUint64((*uint64)(p), delta) })
+	err = m.atomicAt("atomic add", off, 8, true, func(p unsafe.Pointer) { v = atomic.AddUint64((*uint64)(p), delta) })
 	return v, err
 }
 
 // CompareAndSwapUint64 atomically replaces the uint64 at off with new if it
 // equals old, and reports whether it did.
 func (m *Mapping) CompareAndSwapUint64(off int, old, new uint64) (swapped bool, err error) {
-	err = m.atomicAt("atomic compare-and-swap", off, 8, func(p unsafe.Pointer) {
+	err = m.atomicAt("atomic compare-and-swap", off, 8, true, func(p unsafe.Pointer) {
 		swapped = atomic.CompareAndSwapUint64((*uint64)(p), old, new)
 	})
 	return swapped, err

@@ -303,8 +303,13 @@ func TestFaultsThroughTheAPIAreErrors(t *testing.T) {
 	assert.ErrorIs(t, err, unix.EFAULT)
 	_, err = sm.WriteAt(buf, 10)
 	assert.ErrorIs(t, err, unix.EFAULT)
-	_, err = sm.AddUint32(4096, 1)
-	assert.ErrorIs(t, err, unix.EFAULT)
+	if !raceEnabled {
+		// Under -race, sync/atomic runs in the detector's C code, where a
+		// SIGBUS cannot be recovered (documented); make test runs this test
+		// without -race too.
+		_, err = sm.AddUint32(4096, 1)
+		assert.ErrorIs(t, err, unix.EFAULT)
+	}
 	_, err = posix.SemaphoreAt(sm, 0)
 	assert.ErrorIs(t, err, unix.EFAULT)
 }

@@ -19,11 +19,12 @@ const roleVerb = "__role"
 // demoEnv holds what every scenario needs: where the C peer is, how to start
 // this binary in a role, and the prefix of every object name it creates.
 type demoEnv struct {
-	self   string
-	peer   string // sempeer
-	mqpeer string
-	prefix string
-	seq    int
+	self    string
+	peer    string // sempeer
+	mqpeer  string
+	shmpeer string
+	prefix  string
+	seq     int
 }
 
 func (e *demoEnv) name() string {
@@ -35,6 +36,14 @@ func (e *demoEnv) name() string {
 func (e *demoEnv) role(lang, role string, args ...string) (*scenario.Proc, error) {
 	if lang == "C" {
 		return scenario.Start(append([]string{e.peer, role}, args...), nil)
+	}
+	return scenario.Start(append([]string{e.self, roleVerb, role}, args...), nil)
+}
+
+// shmRole starts a shared memory role in Go or C (shmpeer).
+func (e *demoEnv) shmRole(lang, role string, args ...string) (*scenario.Proc, error) {
+	if lang == "C" {
+		return scenario.Start(append([]string{e.shmpeer, role}, args...), nil)
 	}
 	return scenario.Start(append([]string{e.self, roleVerb, role}, args...), nil)
 }
@@ -58,6 +67,7 @@ var scenarios = []scenarioFn{
 	{"ring", "producer/consumer: empty/full/mutex semaphores placed in a shared memory ring (seed 003)", demoRing},
 	{"order", "\"after\" never runs before \"before\": an unnamed semaphore of value 0 between two threads (seed 003)", demoOrder},
 	{"errno", "the same calls from Go and from C report the same errno (sem_open(3), sem_wait(3))", demoErrno},
+	{"shm", "shared memory: shm_open, ftruncate, mmap, use, munmap, shm_unlink between Go and C; MAP_SHARED vs MAP_PRIVATE; lazy fault-in (seed 002)", demoShm},
 	{"mq", "message queues: higher priority first, FIFO within a priority, and a stream, between Go and C processes (seed 001)", demoMQ},
 }
 
@@ -111,7 +121,7 @@ func demo(args []string) int {
 		}
 		peers = dir
 	}
-	env := &demoEnv{self: self, peer: peers + "/sempeer", mqpeer: peers + "/mqpeer", prefix: fmt.Sprintf("libcipc-demo-%d-", os.Getpid())}
+	env := &demoEnv{self: self, peer: peers + "/sempeer", mqpeer: peers + "/mqpeer", shmpeer: peers + "/shmpeer", prefix: fmt.Sprintf("libcipc-demo-%d-", os.Getpid())}
 	failed := 0
 	for _, s := range run {
 		fmt.Printf("\n== %s: %s\n", s.name, s.title)
@@ -452,4 +462,114 @@ func sentPrios(count int) string {
 		p = append(p, strconv.Itoa(int(scenario.MQPrio(i))))
 	}
 	return strings.Join(p, ",")
+}
+
+func demoShm(e *demoEnv) error {
+	const size, seed = 1 << 20, 7
+	for _, c := range [][2]string{{"C", "Go"}, {"Go", "C"}} {
+		name := e.name()
+		cr, err := e.shmRole(c[0], "create", name, strconv.Itoa(size), strconv.Itoa(seed))
+		if err != nil {
+			return err
+		}
+		created, err := cr.Finish()
+		if err != nil {
+			posix.UnlinkSharedMemory(name)
+			return err
+		}
+		ve, err := e.shmRole(c[1], "verify", name, strconv.Itoa(size), strconv.Itoa(seed))
+		if err != nil {
+			posix.UnlinkSharedMemory(name)
+			return err
+		}
+		verified, err := ve.Finish()
+		posix.UnlinkSharedMemory(name)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("   creator=%-2s verifier=%-2s  %s  |  %s\n", c[0], c[1], created, verified)
+	}
+
+	name := e.name()
+	shm, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer posix.UnlinkSharedMemory(name)
+	defer shm.Close()
+	ps := posix.PageSize()
+	if err := shm.Truncate(int64(8 * ps)); err != nil {
+		return err
+	}
+	shared, err := shm.Map(0, 8*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	defer shared.Unmap()
+	res, err := shared.Residency()
+	if err != nil {
+		return err
+	}
+	shared.Bytes()[2*ps] = 1
+	after, err := shared.Residency()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   lazy fault-in: resident pages right after mmap %s, after touching page 2 %s\n", pages(res), pages(after))
+
+	watch, err := e.shmRole("C", "watch", name, "100", "0x5a", "10000")
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(scenario.StepTimeout); !strings.Contains(watch.Stdout.String(), "watching"); {
+		if time.Now().After(deadline) {
+			watch.Kill()
+			return fmt.Errorf("the C watcher did not start")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	shared.Bytes()[100] = 0x5a
+	if _, err := watch.Finish(); err != nil {
+		return err
+	}
+	fmt.Printf("   MAP_SHARED: a Go write seen by a C process polling the page, %v later\n", time.Since(start).Round(time.Microsecond))
+	private, err := shm.Map(0, 8*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	if err != nil {
+		return err
+	}
+	private.WriteAt([]byte{0xff}, 200)
+	private.Unmap()
+	rd, err := e.shmRole("C", "read", name, "200", "1")
+	if err != nil {
+		return err
+	}
+	out, err := rd.Finish()
+	if err != nil {
+		return err
+	}
+	if out != "bytes=00" {
+		return fmt.Errorf("a MAP_PRIVATE write reached the object: %s", out)
+	}
+	fmt.Printf("   MAP_PRIVATE: a Go write is not in the object for C (%s)\n", out)
+	if err := shm.Truncate(int64(ps)); err != nil {
+		return err
+	}
+	_, err = shared.ReadAt(make([]byte, 1), int64(4*ps))
+	if err == nil {
+		return fmt.Errorf("reading past the truncated end did not fail")
+	}
+	fmt.Printf("   truncated under the mapping: ReadAt past the end says %q (C would die of SIGBUS)\n", err)
+	return nil
+}
+
+func pages(res []bool) string {
+	b := make([]byte, len(res))
+	for i, r := range res {
+		b[i] = '.'
+		if r {
+			b[i] = '#'
+		}
+	}
+	return "[" + string(b) + "]"
 }

@@ -4,7 +4,7 @@
 //
 //	posixipc demo [--peers DIR] [SCENARIO...]
 //
-// Scenarios: handshake, mutex, ring, order, errno, mq (all by default). --peers
+// Scenarios: handshake, mutex, ring, order, errno, shm, mq (all by default). --peers
 // names a directory holding the built C peers (tests/cpeers); without it they
 // are compiled with gcc from tests/cpeers in the current directory.
 //
@@ -19,7 +19,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: posixipc demo [--peers DIR] [handshake|mutex|ring|order|errno|mq]...")
+	fmt.Fprintln(os.Stderr, "usage: posixipc demo [--peers DIR] [handshake|mutex|ring|order|errno|shm|mq]...")
 	os.Exit(2)
 }
 
