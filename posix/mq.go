@@ -507,54 +507,39 @@ func (q *MessageQueue) join(op string, o *mqOp) (bool, error) {
 	return false, nil
 }
 
-// leave removes o from its direction; a leader hands the turn to the first
-// follower.
+// leave removes o from its direction. A leader (also one that was handed the
+// turn just as it gave up as a follower) hands the turn to the first follower;
+// its unused wake-up is drained when the op goes back to the pool.
 func (q *MessageQueue) leave(o *mqOp) {
 	q.pmu.Lock()
 	defer q.pmu.Unlock()
 	d := q.dir(o.write)
 	if d.leader == o {
 		d.leader = nil
-		if len(d.followers) > 0 {
-			next := d.followers[0]
-			copy(d.followers, d.followers[1:])
-			d.followers[len(d.followers)-1] = nil
-			d.followers = d.followers[:len(d.followers)-1]
+		if next := d.pop(0); next != nil {
 			d.leader = next
-			select {
-			case next.wake <- struct{}{}:
-			default:
-			}
+			next.wake <- struct{}{} // buffered, and drained before reuse
 		}
 		return
 	}
 	for i, w := range d.followers {
 		if w == o {
-			copy(d.followers[i:], d.followers[i+1:])
-			d.followers[len(d.followers)-1] = nil
-			d.followers = d.followers[:len(d.followers)-1]
-			break
+			d.pop(i)
+			return
 		}
 	}
-	// A turn handed to o as it gave up: pass it on.
-	select {
-	case <-o.wake:
-		if d.leader == o {
-			d.leader = nil
-			if len(d.followers) > 0 {
-				next := d.followers[0]
-				copy(d.followers, d.followers[1:])
-				d.followers[len(d.followers)-1] = nil
-				d.followers = d.followers[:len(d.followers)-1]
-				d.leader = next
-				select {
-				case next.wake <- struct{}{}:
-				default:
-				}
-			}
-		}
-	default:
+}
+
+// pop removes and returns follower i (nil if there is none), keeping the order.
+func (d *pollDir) pop(i int) *mqOp {
+	if i >= len(d.followers) {
+		return nil
 	}
+	o := d.followers[i]
+	copy(d.followers[i:], d.followers[i+1:])
+	d.followers[len(d.followers)-1] = nil
+	d.followers = d.followers[:len(d.followers)-1]
+	return o
 }
 
 // setDeadline sets the watched descriptor's deadline for a direction (zero
