@@ -76,7 +76,9 @@ int libcipc_madvise(void *addr, size_t length, int advice)
 libcipc_ptr libcipc_mremap(void *addr, size_t old_length, size_t new_length, int flags)
 {
 	libcipc_ptr r = {0, 0};
-	void *p = mremap(addr, old_length, new_length, flags);
+	/* mremap is variadic: pass the new-address argument explicitly (the Go
+	 * side allows only 0 and MREMAP_MAYMOVE, which do not read it). */
+	void *p = mremap(addr, old_length, new_length, flags, (void *)0);
 	if (p == MAP_FAILED)
 		r.err = errno;
 	else
@@ -113,19 +115,22 @@ void libcipc_mallinfo(uint64_t out[10])
 {
 #if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
 	struct mallinfo2 m = mallinfo2();
+#define W(x) ((uint64_t)(x))
 #else
-	struct mallinfo m = mallinfo();
+	struct mallinfo m = mallinfo(); /* int fields: widen without sign */
+#define W(x) ((uint64_t)(unsigned int)(x))
 #endif
-	out[0] = (uint64_t)m.arena;
-	out[1] = (uint64_t)m.ordblks;
-	out[2] = (uint64_t)m.smblks;
-	out[3] = (uint64_t)m.hblks;
-	out[4] = (uint64_t)m.hblkhd;
-	out[5] = (uint64_t)m.usmblks;
-	out[6] = (uint64_t)m.fsmblks;
-	out[7] = (uint64_t)m.uordblks;
-	out[8] = (uint64_t)m.fordblks;
-	out[9] = (uint64_t)m.keepcost;
+	out[0] = W(m.arena);
+	out[1] = W(m.ordblks);
+	out[2] = W(m.smblks);
+	out[3] = W(m.hblks);
+	out[4] = W(m.hblkhd);
+	out[5] = W(m.usmblks);
+	out[6] = W(m.fsmblks);
+	out[7] = W(m.uordblks);
+	out[8] = W(m.fordblks);
+	out[9] = W(m.keepcost);
+#undef W
 }
 
 int libcipc_malloc_trim(size_t pad)

@@ -3,6 +3,7 @@ package posix
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 
@@ -125,4 +126,13 @@ func cName(buf *[256]byte, op, name string) (*byte, error) {
 	copy(b, name)
 	b[len(name)] = 0
 	return &b[0], nil
+}
+
+// cInt checks that v fits in a C int: Go's int is 64-bit, and cutting a
+// flag, protection or name to 32 bits would ask libc for something else.
+func cInt(op, name, what string, v int) error {
+	if int(int32(v)) != v {
+		return invalidArg(op, name, fmt.Sprintf("%s %d does not fit in a C int", what, v))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package posix
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -45,6 +46,9 @@ func Sysconf(name int) (int64, error) {
 	if !cgoEnabled {
 		return 0, cgoErr(op, "")
 	}
+	if err := cInt(op, strconv.Itoa(name), "name", name); err != nil {
+		return 0, err
+	}
 	var v int64
 	if rc := cSysconf(int32(name), &v); rc != 0 {
 		return 0, errnoErr(op, strconv.Itoa(name), rc)
@@ -70,7 +74,7 @@ func ProcMaps(pid int) ([]MapEntry, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Op: "open", Name: path, Err: underlying(err)}
 	}
 	defer f.Close()
 	var out []MapEntry
@@ -79,11 +83,23 @@ func ProcMaps(pid int) ([]MapEntry, error) {
 	for sc.Scan() {
 		e, err := parseMapsLine(sc.Text())
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, &Error{Op: "read", Name: path, Err: &argError{msg: err.Error(), errno: unix.EINVAL}}
 		}
 		out = append(out, e)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, &Error{Op: "read", Name: path, Err: underlying(err)}
+	}
+	return out, nil
+}
+
+// underlying returns the errno behind an os error when there is one.
+func underlying(err error) error {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
 }
 
 func parseMapsLine(line string) (MapEntry, error) {
@@ -104,12 +120,18 @@ func parseMapsLine(line string) (MapEntry, error) {
 		return e, fmt.Errorf("bad numbers in %q", line)
 	}
 	e = MapEntry{Start: uintptr(s), End: uintptr(en), Perms: f[1], Offset: off, Dev: f[3], Inode: ino}
-	if len(f) > 5 {
-		// The path is the rest of the line after the inode column (it may
-		// hold spaces).
-		i := strings.Index(line, f[4]) + len(f[4])
-		e.Path = strings.TrimLeft(line[i:], " ")
+	// The path is the rest of the line after the fifth field (it may hold
+	// spaces): skip five fields by position.
+	rest := line
+	for i := 0; i < 5; i++ {
+		rest = strings.TrimLeft(rest, " ")
+		if j := strings.IndexByte(rest, ' '); j >= 0 {
+			rest = rest[j:]
+		} else {
+			rest = ""
+		}
 	}
+	e.Path = strings.TrimLeft(rest, " ")
 	return e, nil
 }
 
@@ -156,6 +178,9 @@ func Mallopt(param, value int) error {
 	const op = "mallopt"
 	if !cgoEnabled {
 		return cgoErr(op, "")
+	}
+	if err := cInts(op, strconv.Itoa(param), "param", param, "value", value); err != nil {
+		return err
 	}
 	if cMallopt(int32(param), int32(value)) != 1 {
 		return &Error{Op: op, Name: strconv.Itoa(param), Err: unix.EINVAL}

@@ -84,6 +84,9 @@ func OpenMessageQueue(name string, flag int, mode uint32, attr *MQAttr) (*Messag
 	if attr != nil {
 		maxmsg, msgsize = attr.MaxMsg, attr.MsgSize
 	}
+	if err := cInt(op, name, "flag", flag); err != nil {
+		return nil, err
+	}
 	// Internally always O_NONBLOCK and close-on-exec (glibc sets O_CLOEXEC).
 	fd := cMqOpen(cname, int32(flag|unix.O_NONBLOCK), mode, attr != nil, maxmsg, msgsize)
 	if fd < 0 {

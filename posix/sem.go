@@ -89,6 +89,9 @@ func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore
 	if err != nil {
 		return nil, err
 	}
+	if err := cInt(op, name, "flag", flag); err != nil {
+		return nil, err
+	}
 	p, rc := cSemOpen(cname, int32(flag), mode, value)
 	if rc != 0 {
 		if rc == -int32(unix.EFAULT) {

@@ -27,6 +27,16 @@ type SharedMemory struct {
 	cleanup runtime.Cleanup
 }
 
+// cInts checks pairs of (what, value) with cInt.
+func cInts(op, name string, kv ...any) error {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := cInt(op, name, kv[i].(string), kv[i+1].(int)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // OpenSharedMemory opens or creates the shared memory object name with
 // shm_open(3). flag is unix.O_RDONLY or unix.O_RDWR, optionally with
 // unix.O_CREAT, unix.O_EXCL and unix.O_TRUNC; mode (less the umask) applies when
@@ -37,6 +47,9 @@ func OpenSharedMemory(name string, flag int, mode uint32) (*SharedMemory, error)
 	var buf [256]byte
 	cname, err := cName(&buf, op, name)
 	if err != nil {
+		return nil, err
+	}
+	if err := cInt(op, name, "flag", flag); err != nil {
 		return nil, err
 	}
 	fd := cShmOpen(cname, int32(flag), mode)
@@ -174,9 +187,9 @@ func (s *SharedMemory) Close() error {
 // processes (semaphores, and later mutexes and conditions) are placed in it at
 // offsets with InitSemaphoreAt and SemaphoreAt.
 //
-// A Mapping is safe for concurrent use. Unmap first detaches every object
-// placed in it (their blocked calls return os.ErrClosed), waits for calls in
-// flight, then unmaps. Slices from Bytes must not be used after Unmap, or after
+// A Mapping is safe for concurrent use. Unmap waits for the calls in flight,
+// detaches every object placed in it (their blocked calls return
+// os.ErrClosed), then unmaps. Slices from Bytes must not be used after Unmap, or after
 // a Remap that moved the mapping: touching them then is a fault that crashes
 // the process, as it would in C.
 type Mapping struct {
@@ -214,6 +227,9 @@ func mmap(op, name string, length, prot, flags, fd int, off int64) (*Mapping, er
 		// size_t has no negative values: C would see a huge length.
 		return nil, invalidArg(op, name, fmt.Sprintf("negative length %d", length))
 	}
+	if err := cInts(op, name, "prot", prot, "flags", flags, "fd", fd); err != nil {
+		return nil, err
+	}
 	p, rc := cMmap(uintptr(length), int32(prot), int32(flags), int32(fd), off)
 	if rc != 0 {
 		return nil, errnoErr(op, name, rc)
@@ -227,21 +243,27 @@ func mmap(op, name string, length, prot, flags, fd int, off int64) (*Mapping, er
 // Mapping): the zero-cost path. It is valid until Unmap, or until a Remap that
 // moves the mapping.
 func (m *Mapping) Bytes() []byte {
-	if m == nil || !m.h.valid() || m.h.closed() {
+	if m == nil || !m.h.valid() {
 		return nil
 	}
 	m.amu.RLock()
 	defer m.amu.RUnlock()
+	if m.h.closed() {
+		return nil
+	}
 	return unsafe.Slice((*byte)(m.addr), m.length)
 }
 
-// Len returns the length of the mapping in bytes.
+// Len returns the length of the mapping in bytes (0 once unmapped).
 func (m *Mapping) Len() int {
 	if m == nil || !m.h.valid() {
 		return 0
 	}
 	m.amu.RLock()
 	defer m.amu.RUnlock()
+	if m.h.closed() {
+		return 0
+	}
 	return m.length
 }
 
@@ -270,14 +292,15 @@ func (m *Mapping) use(op string, fn func(addr unsafe.Pointer, length int) error)
 }
 
 // protFault reports, without touching memory, an access the mapping's own
-// protection forbids (as recorded from mmap and Protect): a read of a page
-// that is not PROT_READ, or a write of one that is not PROT_WRITE.
+// protection (as recorded from mmap and Protect) forbids on every processor:
+// any access to a PROT_NONE mapping, a write to one without PROT_WRITE. (A
+// PROT_WRITE-only page is readable on x86, as in C.)
 func (m *Mapping) protFault(op string, addr unsafe.Pointer, write bool) error {
-	need := unix.PROT_READ
+	bad := m.prot&(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) == 0
 	if write {
-		need |= unix.PROT_WRITE
+		bad = m.prot&unix.PROT_WRITE == 0
 	}
-	if m.prot&need != need {
+	if bad {
 		return &Error{Op: op, Name: m.name, Err: &faultError{addr: uintptr(addr)}}
 	}
 	return nil
@@ -311,20 +334,39 @@ func guard(op, name string, fn func()) (err error) {
 	return nil
 }
 
+// copyPages copies src into dst in pieces that end at page boundaries of the
+// mapped side (which starts at mapped), advancing *done after each, so that a
+// fault part way leaves *done at the exact number of bytes copied (memmove
+// copies a piece in no particular order). It returns the total.
+func copyPages(dst, src []byte, mapped uintptr, done *int) int {
+	total := min(len(dst), len(src))
+	ps := uintptr(PageSize())
+	for *done < total {
+		piece := int(ps - (mapped+uintptr(*done))%ps)
+		piece = min(piece, total-*done)
+		copy(dst[*done:*done+piece], src[*done:*done+piece])
+		*done += piece
+	}
+	return total
+}
+
 // ReadAt copies len(p) bytes from offset off of the mapping into p
 // (io.ReaderAt): fewer, with io.EOF, when the mapping ends first. A fault (see
-// guard) is an error wrapping EFAULT, never a crash. It does not allocate.
+// guard) is an error wrapping EFAULT, never a crash, with n the bytes copied
+// before it. It does not allocate.
 func (m *Mapping) ReadAt(p []byte, off int64) (n int, err error) {
 	const op = "read"
 	err = m.use(op, func(addr unsafe.Pointer, length int) error {
 		if off < 0 || off > int64(length) {
 			return invalidArg(op, m.name, "offset outside the mapping")
 		}
-		if err := m.protFault(op, unsafe.Add(addr, off), false); err != nil {
-			return err
-		}
 		src := unsafe.Slice((*byte)(addr), length)[off:]
-		if gerr := guard(op, m.name, func() { n = copy(p, src) }); gerr != nil {
+		if len(p) > 0 && len(src) > 0 {
+			if err := m.protFault(op, unsafe.Add(addr, off), false); err != nil {
+				return err
+			}
+		}
+		if gerr := guard(op, m.name, func() { n = copyPages(p, src, uintptr(addr)+uintptr(off), &n) }); gerr != nil {
 			return gerr
 		}
 		if n < len(p) {
@@ -345,11 +387,13 @@ func (m *Mapping) WriteAt(p []byte, off int64) (n int, err error) {
 		if off < 0 || off > int64(length) {
 			return invalidArg(op, m.name, "offset outside the mapping")
 		}
-		if err := m.protFault(op, unsafe.Add(addr, off), true); err != nil {
-			return err
-		}
 		dst := unsafe.Slice((*byte)(addr), length)[off:]
-		if gerr := guard(op, m.name, func() { n = copy(dst, p) }); gerr != nil {
+		if len(p) > 0 && len(dst) > 0 {
+			if err := m.protFault(op, unsafe.Add(addr, off), true); err != nil {
+				return err
+			}
+		}
+		if gerr := guard(op, m.name, func() { n = copyPages(dst, p, uintptr(addr)+uintptr(off), &n) }); gerr != nil {
 			return gerr
 		}
 		if n < len(p) {
@@ -365,6 +409,9 @@ func (m *Mapping) WriteAt(p []byte, off int64) (n int, err error) {
 func (m *Mapping) Sync(flags int) error {
 	const op = "msync"
 	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if err := cInt(op, m.name, "flags", flags); err != nil {
+			return err
+		}
 		if rc := cMsync(addr, uintptr(length), int32(flags)); rc != 0 {
 			return errnoErr(op, m.name, rc)
 		}
@@ -377,6 +424,9 @@ func (m *Mapping) Sync(flags int) error {
 func (m *Mapping) Advise(advice int) error {
 	const op = "madvise"
 	return m.use(op, func(addr unsafe.Pointer, length int) error {
+		if err := cInt(op, m.name, "advice", advice); err != nil {
+			return err
+		}
 		if rc := cMadvise(addr, uintptr(length), int32(advice)); rc != 0 {
 			return errnoErr(op, m.name, rc)
 		}
@@ -414,6 +464,9 @@ func (m *Mapping) Protect(prot int) error {
 	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
+	if err := cInt(op, m.name, "prot", prot); err != nil {
+		return err
+	}
 	if !m.h.enter() {
 		return closedErr(op, m.name)
 	}
@@ -431,7 +484,8 @@ func (m *Mapping) Protect(prot int) error {
 }
 
 // Remap resizes the mapping to newLen bytes with mremap(2); flags is 0 (resize
-// in place, ENOMEM if the address range cannot grow) or unix.MREMAP_MAYMOVE.
+// in place, ENOMEM if the address range cannot grow) or unix.MREMAP_MAYMOVE
+// (anything else, which would need a new address, is EINVAL).
 // Contents are kept. When the mapping moves, slices taken from Bytes before
 // point to memory that is no longer mapped (using them is a crash, as in C);
 // when it shrinks, bytes past newLen are no longer mapped. While objects are
@@ -443,6 +497,11 @@ func (m *Mapping) Remap(newLen int, flags int) error {
 	}
 	if newLen < 0 {
 		return invalidArg(op, m.name, fmt.Sprintf("negative length %d", newLen))
+	}
+	if flags&^unix.MREMAP_MAYMOVE != 0 {
+		// MREMAP_FIXED and MREMAP_DONTUNMAP take a new address, which this
+		// API does not offer (glibc would read whatever is in the register).
+		return invalidArg(op, m.name, fmt.Sprintf("flags %#x: only 0 and MREMAP_MAYMOVE", flags))
 	}
 	if !m.h.enter() {
 		return closedErr(op, m.name)
@@ -484,9 +543,17 @@ func (m *Mapping) Unmap() error {
 			children = append(children, c)
 		}
 		m.mu.Unlock()
+		// Detach them all at once: each waits up to a wait slice for its
+		// blocked callers to leave C.
+		var wg sync.WaitGroup
 		for _, c := range children {
-			c.closeForUnmap()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.closeForUnmap()
+			}()
 		}
+		wg.Wait()
 		m.amu.Lock()
 		defer m.amu.Unlock()
 		return cMunmap(m.addr, uintptr(m.length))
@@ -624,6 +691,9 @@ func (m *Mapping) CompareAndSwapUint64(off int, old, new uint64) (swapped bool, 
 // placements of later C objects) make, for protocols that lay out their own.
 func (m *Mapping) CheckOffset(off, size, align int) error {
 	const op = "check offset"
+	if size < 0 || align <= 0 {
+		return invalidArg(op, m.Name(), fmt.Sprintf("size %d, alignment %d", size, align))
+	}
 	return m.use(op, func(_ unsafe.Pointer, length int) error { return at(op, m.name, off, size, align, length) })
 }
 

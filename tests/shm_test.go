@@ -462,3 +462,83 @@ func TestLockAdviseAndIntrospection(t *testing.T) {
 	assert.ErrorIs(t, posix.Mallopt(posix.M_MXFAST, 100000), unix.EINVAL)
 	assert.NoError(t, posix.Mallopt(12345, 1))
 }
+
+func TestMappingReviewEdgeCases(t *testing.T) {
+	m, err := posix.MapAnonymous(2*4096, rw, unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	defer m.Unmap()
+	for _, f := range []int{unix.MREMAP_FIXED | unix.MREMAP_MAYMOVE, 4 /* MREMAP_DONTUNMAP */, 1 << 40} {
+		assert.ErrorIs(t, m.Remap(8192, f), unix.EINVAL, "flags %#x", f)
+	}
+	assert.ErrorIs(t, m.CheckOffset(0, 8, 0), unix.EINVAL)
+	assert.ErrorIs(t, m.CheckOffset(0, -8, 8), unix.EINVAL)
+	assert.ErrorIs(t, m.Protect(1<<40|unix.PROT_READ), unix.EINVAL)
+	_, err = posix.Sysconf(1<<32 + posix.SC_PAGESIZE)
+	assert.ErrorIs(t, err, unix.EINVAL, "a name that does not fit in an int is not cut")
+	assert.ErrorIs(t, posix.Mallopt(posix.M_MMAP_THRESHOLD, 1<<32+4096), unix.EINVAL)
+	_, err = posix.OpenSharedMemory(uniqueName(), 1<<40|unix.O_RDWR|unix.O_CREAT, 0o600)
+	assert.ErrorIs(t, err, unix.EINVAL)
+
+	// A write-only mapping is writable (and, on x86, readable), as in C.
+	wo, err := posix.MapAnonymous(4096, unix.PROT_WRITE, unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	defer wo.Unmap()
+	_, err = wo.WriteAt([]byte("w"), 0)
+	assert.NoError(t, err)
+	assert.NoError(t, wo.StoreUint32(8, 1))
+	// Nothing touched, nothing to fault on.
+	none, err := posix.MapAnonymous(4096, unix.PROT_NONE, unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	defer none.Unmap()
+	n, err := none.ReadAt(nil, 0)
+	assert.Equal(t, 0, n)
+	assert.NoError(t, err)
+
+	// After a fault part way, n counts exactly the bytes written before it.
+	shm, _ := openShm(t, 2*4096)
+	sm, err := shm.Map(0, 2*4096, rw, unix.MAP_SHARED)
+	require.NoError(t, err)
+	defer sm.Unmap()
+	require.NoError(t, shm.Truncate(4096))
+	data := make([]byte, 8192)
+	for i := range data {
+		data[i] = 0xab
+	}
+	n, err = sm.WriteAt(data, 100)
+	assert.ErrorIs(t, err, unix.EFAULT)
+	assert.Equal(t, 4096-100, n, "the bytes up to the end of the object")
+	got := make([]byte, 8192)
+	n, err = sm.ReadAt(got, 0)
+	assert.ErrorIs(t, err, unix.EFAULT)
+	assert.Equal(t, 4096, n)
+	assert.Equal(t, byte(0xab), got[4095])
+
+	// Len and Bytes after Unmap.
+	u, err := posix.MapAnonymous(4096, rw, unix.MAP_PRIVATE)
+	require.NoError(t, err)
+	require.NoError(t, u.Unmap())
+	assert.Equal(t, 0, u.Len())
+	assert.Nil(t, u.Bytes())
+}
+
+// /proc/PID/maps lines with inode 0 and bracketed names ([heap], [stack]).
+func TestProcMapsParsesEveryKindOfLine(t *testing.T) {
+	maps, err := posix.ProcMaps(0)
+	require.NoError(t, err)
+	byPath := map[string]bool{}
+	for _, e := range maps {
+		byPath[e.Path] = true
+		assert.Less(t, e.Start, e.End)
+		assert.Len(t, e.Perms, 4)
+		assert.False(t, strings.Contains(e.Path, "-") && strings.HasPrefix(e.Path, "0"), "path %q looks like a mangled line", e.Path)
+	}
+	assert.True(t, byPath["[stack]"], "no [stack] among %d entries", len(maps))
+	assert.True(t, byPath["[vdso]"])
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	assert.True(t, byPath[exe], "the test binary %s", exe)
+	_, err = posix.ProcMaps(1 << 30)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	var pe *posix.Error
+	assert.ErrorAs(t, err, &pe)
+}
