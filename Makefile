@@ -13,7 +13,7 @@ all: test
 
 # The C peers: real C programs playing the same roles as the Go side.
 peers: $(PEER_BINS)
-$(PEERS)/%: tests/cpeers/%.c
+$(PEERS)/%: tests/cpeers/%.c tests/cpeers/peer.h
 	@mkdir -p $(PEERS)
 	$(CC) $(CFLAGS) -o $@ $< -lrt
 

@@ -17,7 +17,6 @@
 #include <inttypes.h>
 #include <mqueue.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,9 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_LIBC = 2, EXIT_TIMEOUT = 3, EXIT_VERIFY = 4 };
+/* fail() and fail_wait() (peer.h) check the benchmark partner first: when it
+ * has already failed, they exit with the partner's code instead. */
+static void check_partner(void);
+#define PEER_NAME "mqpeer"
+#define PEER_BEFORE_FAIL() check_partner()
+#include "peer.h"
 
-#define WAIT_MS       10000LL             /* bound for every wait in the peers */
 #define BENCH_MAXMSG  10                  /* /proc/sys/fs/mqueue/msg_max default */
 #define PINGPONG_SIZE 64
 #define NAME_BUF      512
@@ -126,96 +129,7 @@ static void bench_cleanup(void)
     bench.nnames = 0;
 }
 
-/* ---- small helpers ------------------------------------------------------- */
-
-/* Report a failed libc call ("mqpeer: CALL NAME: strerror") and exit 2
- * (or with the partner's code when a benchmark partner failed first). */
-static _Noreturn void fail(const char *call, const char *name)
-{
-    int err = errno;
-    check_partner();
-    fprintf(stderr, "mqpeer: %s %s: %s\n", call, name, strerror(err));
-    exit(EXIT_LIBC);
-}
-
-/* A bounded send/receive failed with err: exit 3 on ETIMEDOUT, 2 otherwise. */
-static _Noreturn void fail_wait(const char *call, const char *name, int err)
-{
-    check_partner();
-    fprintf(stderr, "mqpeer: %s %s: %s\n", call, name, strerror(err));
-    exit(err == ETIMEDOUT ? EXIT_TIMEOUT : EXIT_LIBC);
-}
-
-static const char *ename(int err)
-{
-    if (err == 0)
-        return "0";
-    const char *n = strerrorname_np(err);
-    return n ? n : "?";
-}
-
-/* Parse any integer; strtoll base 0 accepts 0x.. and 0.. too. */
-static bool parse_num(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Parse a non-negative count. */
-static bool parse_count(const char *s, long long *out)
-{
-    return parse_num(s, out) && *out >= 0;
-}
-
-static bool parse_n(const char *s, long long *n)
-{
-    return parse_count(s, n) && *n > 0;
-}
-
-static int64_t now_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Absolute CLOCK_REALTIME deadline ms milliseconds from now (mq_timed*). */
-static struct timespec deadline_in(long long ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    } else if (ts.tv_nsec < 0) {    /* negative ms: a deadline in the past */
-        ts.tv_sec--;
-        ts.tv_nsec += 1000000000;
-    }
-    return ts;
-}
-
-static void sleep_ms(long long ms)
-{
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* A buffer of len bytes (at least 1, so that len 0 is a valid pointer). */
-static unsigned char *alloc_buf(size_t len)
-{
-    unsigned char *buf = malloc(len ? len : 1);
-    if (buf == NULL)
-        fail("malloc", "buffer");
-    return buf;
-}
+/* ---- message helpers ----------------------------------------------------- */
 
 /* Pattern bytes: byte j of the message with sequence number seq. */
 static unsigned char pattern(uint64_t seq, size_t j)
@@ -307,28 +221,6 @@ static void must_close(mqd_t q, const char *name)
         fail("mq_close", name);
 }
 
-static void print_probe(long long result, int err)
-{
-    printf("result=%lld errno=%d ename=%s\n", result, err, ename(err));
-}
-
-/* The probe line with extra fields appended after a space. */
-__attribute__((format(printf, 3, 4)))
-static void print_probe_x(long long result, int err, const char *fmt, ...)
-{
-    va_list ap;
-    printf("result=%lld errno=%d ename=%s ", result, err, ename(err));
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-}
-
-static void print_ns_per_op(int64_t elapsed_ns, long long n)
-{
-    printf("ns_per_op=%.2f\n", (double)elapsed_ns / (double)n);
-}
-
 /* ---- errno probes: one libc call each, always exit 0 --------------------- */
 
 static int cmd_open(char **argv)
@@ -365,7 +257,7 @@ static int run_send(const char *name, int oflag, long long prio, long long size,
         print_probe(-1, errno);
         return EXIT_OK;
     }
-    unsigned char *buf = alloc_buf((size_t)size);
+    unsigned char *buf = alloc_buf((size_t)size, "buffer");
     fill_pattern(buf, (size_t)size, 0);
     int err = send_until(q, buf, (size_t)size, (unsigned)prio, abs);
     print_probe(err ? -1 : 0, err);
@@ -413,7 +305,7 @@ static int run_recv(const char *name, int oflag, long long cap, long long ms)
         }
         cap = attr.mq_msgsize;
     }
-    unsigned char *buf = alloc_buf((size_t)cap);
+    unsigned char *buf = alloc_buf((size_t)cap, "buffer");
     unsigned prio = 0;
     ssize_t got;
     struct timespec abs = deadline_in(ms);
@@ -525,7 +417,7 @@ static int cmd_consume(char **argv)
         return EXIT_USAGE;
     mqd_t q = must_open(name, O_RDONLY);
     size_t cap = must_msgsize(q, name);
-    unsigned char *buf = alloc_buf(cap);
+    unsigned char *buf = alloc_buf(cap, "buffer");
     for (long long i = 0; i < count; i++) {
         unsigned prio;
         size_t len = must_receive(q, name, buf, cap, &prio);
@@ -575,7 +467,7 @@ static int cmd_block_recv(char **argv)
         return EXIT_USAGE;
     mqd_t q = must_open(name, O_RDONLY);
     size_t cap = must_msgsize(q, name);
-    unsigned char *buf = alloc_buf(cap);
+    unsigned char *buf = alloc_buf(cap, "buffer");
     printf("blocking\n");
     fflush(stdout);
     struct timespec abs = deadline_in(ms);
@@ -597,7 +489,7 @@ static int cmd_stream_send(char **argv)
     if (!parse_count(argv[1], &count) || !parse_count(argv[2], &size))
         return EXIT_USAGE;
     mqd_t q = must_open(name, O_WRONLY);
-    unsigned char *buf = alloc_buf((size_t)size);
+    unsigned char *buf = alloc_buf((size_t)size, "buffer");
     uint64_t sum = 0;
     for (long long s = 1; s <= count; s++) {
         fill_pattern(buf, (size_t)size, (uint64_t)s);
@@ -619,7 +511,7 @@ static int cmd_stream_recv(char **argv)
         return EXIT_USAGE;
     mqd_t q = must_open(name, O_RDONLY);
     size_t cap = must_msgsize(q, name);
-    unsigned char *buf = alloc_buf(cap);
+    unsigned char *buf = alloc_buf(cap, "buffer");
     uint64_t sum = 0;
     for (long long s = 1; s <= count; s++) {
         unsigned prio;
@@ -661,11 +553,7 @@ static mqd_t bench_queue(const char *prefix, const char *suffix, long msgsize,
         }
     }
     char *name = bench.names[bench.nnames];
-    int len = snprintf(name, NAME_BUF, "%s-%s", prefix, suffix);
-    if (len < 0 || len >= NAME_BUF) {
-        fprintf(stderr, "mqpeer: queue name too long: %s-%s\n", prefix, suffix);
-        exit(EXIT_USAGE);
-    }
+    join_name(name, NAME_BUF, prefix, suffix, "queue");
     struct mq_attr attr = { .mq_maxmsg = BENCH_MAXMSG, .mq_msgsize = msgsize };
     mqd_t q = mq_open(name, O_CREAT | O_EXCL | O_RDWR | extra, 0600, &attr);
     if (q == MQ_FAILED)
@@ -719,12 +607,8 @@ static int finish_partner(void)
 {
     if (bench.child_reaped)
         return EXIT_OK;             /* check_partner saw it exit 0 */
-    int status;
     pid_t pid = bench.child;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            fail("waitpid", "partner");
-    }
+    int status = must_waitpid(pid, "partner");
     bench.child = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return EXIT_OK;
@@ -743,7 +627,7 @@ static int cmd_bench_sendrecv(char **argv)
      * when the calls are made, so the calls are the plain blocking path. */
     mqd_t q = bench_queue(argv[2], "sr", (long)size, O_NONBLOCK);
     const char *name = bench.names[0];
-    unsigned char *out = alloc_buf((size_t)size), *in = alloc_buf((size_t)size);
+    unsigned char *out = alloc_buf((size_t)size, "buffer"), *in = alloc_buf((size_t)size, "buffer");
     fill_pattern(out, (size_t)size, 0);
     unsigned prio;
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
@@ -805,7 +689,7 @@ static int cmd_bench_stream(char **argv)
         return EXIT_USAGE;
     mqd_t q = bench_queue(argv[2], "s", (long)size, 0);
     const char *name = bench.names[0];
-    unsigned char *buf = alloc_buf((size_t)size);
+    unsigned char *buf = alloc_buf((size_t)size, "buffer");
     fill_pattern(buf, (size_t)size, 0);
     unsigned prio;
     if (fork_partner() == 0) {
@@ -836,12 +720,7 @@ static int cmd_bench_stream(char **argv)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static const struct command {
-    const char *name;
-    int nargs;
-    int (*run)(char **argv);
-    const char *usage;
-} commands[] = {
+static const struct command commands[] = {
     { "open", 5, cmd_open, "NAME OFLAG MODE MAXMSG MSGSIZE" },
     { "send", 4, cmd_send, "NAME OFLAG PRIO SIZE" },
     { "recv", 3, cmd_recv, "NAME OFLAG BUFSIZE" },
@@ -862,29 +741,7 @@ static const struct command {
     { "bench-stream", 3, cmd_bench_stream, "N SIZE PREFIX" },
 };
 
-static int usage(void)
-{
-    fprintf(stderr, "usage:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(stderr, "  mqpeer %s %s\n", commands[i].name, commands[i].usage);
-    return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);   /* the Go side reads our stdout from a pipe */
-    if (argc < 2)
-        return usage();
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        const struct command *c = &commands[i];
-        if (strcmp(argv[1], c->name) != 0)
-            continue;
-        if (argc - 2 != c->nargs)
-            return usage();
-        int rc = c->run(argv + 2);
-        if (rc == EXIT_USAGE)
-            fprintf(stderr, "usage: mqpeer %s %s\n", c->name, c->usage);
-        return rc;
-    }
-    return usage();
+    return peer_main(argc, argv, commands, COUNT_OF(commands), NULL);
 }

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_LIBC = 2, EXIT_TIMEOUT = 3, EXIT_VERIFY = 4 };
+#define PEER_NAME "sempeer"
+#include "peer.h"
 
-#define WAIT_MS   10000LL                 /* bound for every wait in the peers */
 #define MAP_BYTES 4096
 #define NSLOTS    16u
 #define MAGIC     0x4C495043u             /* "LIPC" */
@@ -65,66 +65,7 @@ _Static_assert(offsetof(struct mutex_area, counter) == 0, "mutex layout");
 _Static_assert(offsetof(struct mutex_area, inside) == 8, "mutex layout");
 _Static_assert(offsetof(struct mutex_area, violations) == 12, "mutex layout");
 
-/* ---- small helpers ------------------------------------------------------- */
-
-/* Report a failed libc call ("sempeer: CALL NAME: strerror") and exit 2. */
-static _Noreturn void fail(const char *call, const char *name)
-{
-    int err = errno;
-    fprintf(stderr, "sempeer: %s %s: %s\n", call, name, strerror(err));
-    exit(EXIT_LIBC);
-}
-
-static const char *ename(int err)
-{
-    if (err == 0)
-        return "0";
-    const char *n = strerrorname_np(err);
-    return n ? n : "?";
-}
-
-/* Parse a non-negative count; strtoll base 0 accepts 0x.. and 0.. too. */
-static bool parse_count(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || v < 0)
-        return false;
-    *out = v;
-    return true;
-}
-
-static int64_t now_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Absolute CLOCK_REALTIME deadline ms milliseconds from now, for sem_timedwait. */
-static struct timespec deadline_in(long long ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    } else if (ts.tv_nsec < 0) {    /* negative ms: a deadline in the past */
-        ts.tv_sec--;
-        ts.tv_nsec += 1000000000;
-    }
-    return ts;
-}
-
-static void sleep_ms(long long ms)
-{
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
+/* ---- semaphore helpers --------------------------------------------------- */
 
 /* sem_timedwait until abs, retried on EINTR against the same deadline.
  * Returns 0 or the errno value. */
@@ -142,14 +83,8 @@ static void must_wait(sem_t *sem, const char *name, long long ms)
 {
     struct timespec abs = deadline_in(ms);
     int err = wait_until(sem, &abs);
-    if (err == 0)
-        return;
-    errno = err;
-    if (err == ETIMEDOUT) {
-        fprintf(stderr, "sempeer: sem_timedwait %s: %s\n", name, strerror(err));
-        exit(EXIT_TIMEOUT);
-    }
-    fail("sem_timedwait", name);
+    if (err != 0)
+        fail_wait("sem_timedwait", name, err);
 }
 
 static void must_post(sem_t *sem, const char *name)
@@ -162,16 +97,6 @@ static void must_init(sem_t *sem, int pshared, unsigned value, const char *name)
 {
     if (sem_init(sem, pshared, value) != 0)
         fail("sem_init", name);
-}
-
-static void print_probe(int result, int err)
-{
-    printf("result=%d errno=%d ename=%s\n", result, err, ename(err));
-}
-
-static void print_ns_per_op(int64_t elapsed_ns, long long n)
-{
-    printf("ns_per_op=%.2f\n", (double)elapsed_ns / (double)n);
 }
 
 /* ---- errno probes: one libc call each, always exit 0 --------------------- */
@@ -244,7 +169,7 @@ static int cmd_value(char **argv)
         err = r ? errno : 0;
         sem_close(sem);
     }
-    printf("result=%d errno=%d ename=%s value=%d\n", r, err, ename(err), value);
+    print_probe_x(r, err, "value=%d", value);
     return EXIT_OK;
 }
 
@@ -273,12 +198,12 @@ static int cmd_after(char **argv)
     long long timeout;
     if (!parse_count(argv[1], &timeout))
         return EXIT_USAGE;
-    int64_t give_up = now_ns(CLOCK_MONOTONIC) + timeout * 1000000;
+    int64_t give_up = mono_deadline(timeout);
     sem_t *sem;
     while ((sem = sem_open(name, 0)) == SEM_FAILED) {
         if (errno != ENOENT)
             fail("sem_open", name);
-        if (now_ns(CLOCK_MONOTONIC) >= give_up) {
+        if (mono_passed(give_up)) {
             fprintf(stderr, "sempeer: sem_open %s: still absent after %lld ms\n",
                     name, timeout);
             return EXIT_TIMEOUT;
@@ -379,7 +304,7 @@ static int cmd_ring_init(char **argv)
  * for the object to exist, to be 4096 bytes, and for magic to be published. */
 static struct ring *ring_attach(const char *name)
 {
-    int64_t give_up = now_ns(CLOCK_MONOTONIC) + WAIT_MS * 1000000;
+    int64_t give_up = mono_deadline(WAIT_MS);
     int fd;
     struct stat st;
     for (;;) {
@@ -393,14 +318,14 @@ static struct ring *ring_attach(const char *name)
                 break;
             close(fd);
         }
-        if (now_ns(CLOCK_MONOTONIC) >= give_up)
+        if (mono_passed(give_up))
             goto timeout;
         sleep_ms(1);
     }
     struct ring *r = map_shm(name, fd);
     close(fd);
     while (__atomic_load_n(&r->magic, __ATOMIC_ACQUIRE) != MAGIC) {
-        if (now_ns(CLOCK_MONOTONIC) >= give_up)
+        if (mono_passed(give_up))
             goto timeout;
         sleep_ms(1);
     }
@@ -463,11 +388,6 @@ static int cmd_consumer(char **argv)
 }
 
 /* ---- C reference loops for the benchmarks -------------------------------- */
-
-static bool parse_n(const char *s, long long *n)
-{
-    return parse_count(s, n) && *n > 0;
-}
 
 static int cmd_bench_posttrywait(char **argv)
 {
@@ -561,11 +481,7 @@ static int cmd_bench_pingpong_procs(char **argv)
         _exit(EXIT_OK);
     }
     int64_t elapsed = ping_loop(pp);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            fail("waitpid", "child");
-    }
+    int status = must_waitpid(pid, "child");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "sempeer: child failed (status 0x%x)\n", (unsigned)status);
         return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_VERIFY;
@@ -602,12 +518,7 @@ static int cmd_bench_openclose(char **argv)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static const struct command {
-    const char *name;
-    int nargs;
-    int (*run)(char **argv);
-    const char *usage;
-} commands[] = {
+static const struct command commands[] = {
     { "open", 4, cmd_open, "NAME OFLAG MODE VALUE" },
     { "trywait", 1, cmd_trywait, "NAME" },
     { "post", 1, cmd_post, "NAME" },
@@ -626,29 +537,7 @@ static const struct command {
     { "bench-openclose", 2, cmd_bench_openclose, "N PREFIX" },
 };
 
-static int usage(void)
-{
-    fprintf(stderr, "usage:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(stderr, "  sempeer %s %s\n", commands[i].name, commands[i].usage);
-    return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);   /* the Go side reads our stdout from a pipe */
-    if (argc < 2)
-        return usage();
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        const struct command *c = &commands[i];
-        if (strcmp(argv[1], c->name) != 0)
-            continue;
-        if (argc - 2 != c->nargs)
-            return usage();
-        int rc = c->run(argv + 2);
-        if (rc == EXIT_USAGE)
-            fprintf(stderr, "usage: sempeer %s %s\n", c->name, c->usage);
-        return rc;
-    }
-    return usage();
+    return peer_main(argc, argv, commands, COUNT_OF(commands), NULL);
 }

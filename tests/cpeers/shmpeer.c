@@ -37,7 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_LIBC = 2, EXIT_TIMEOUT = 3, EXIT_VERIFY = 4 };
+#define PEER_NAME "shmpeer"
+#include "peer.h"
 
 #define NAME_BUF    4096                  /* PREFIX-i names for the benchmarks */
 #define HASH_BYTES  8                     /* the FNV-1a hash at the end of an object */
@@ -102,64 +103,10 @@ static void install_handlers(void)
     atexit(unlink_owned);
 }
 
-/* ---- small helpers ------------------------------------------------------- */
+/* ---- object helpers ------------------------------------------------------ */
 
-/* Report a failed libc call ("shmpeer: CALL NAME: strerror") and exit 2; the
- * atexit hook unlinks an owned object. */
-static _Noreturn void fail(const char *call, const char *name)
-{
-    int err = errno;
-    fprintf(stderr, "shmpeer: %s %s: %s\n", call, name, strerror(err));
-    exit(EXIT_LIBC);
-}
-
-static const char *ename(int err)
-{
-    if (err == 0)
-        return "0";
-    const char *n = strerrorname_np(err);
-    return n ? n : "?";
-}
-
-/* Parse any integer; strtoll base 0 accepts 0x.. and 0.. too. */
-static bool parse_num(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Parse a non-negative count. */
-static bool parse_count(const char *s, long long *out)
-{
-    return parse_num(s, out) && *out >= 0;
-}
-
-static bool parse_n(const char *s, long long *n)
-{
-    return parse_count(s, n) && *n > 0;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void print_probe(long long result, int err)
-{
-    printf("result=%lld errno=%d ename=%s\n", result, err, ename(err));
-}
-
-static void print_ns_per_op(int64_t elapsed_ns, long long n)
-{
-    printf("ns_per_op=%.2f\n", (double)elapsed_ns / (double)n);
-}
+/* fail() (peer.h) exits through the atexit hook, which unlinks an owned
+ * object. */
 
 static int must_shm_open(const char *name, int oflag)
 {
@@ -409,9 +356,7 @@ static int cmd_read(char **argv)
         return EXIT_USAGE;
     int fd = must_shm_open(name, O_RDONLY);
     check_range(name, must_size(fd, name), off, len);
-    char *hex = malloc((size_t)len * 2 + 1);
-    if (hex == NULL)
-        fail("malloc", "hex");
+    char *hex = (char *)alloc_buf((size_t)len * 2 + 1, "hex");
     hex[0] = '\0';
     if (len > 0) {
         static const char digits[] = "0123456789abcdef";
@@ -450,9 +395,7 @@ static int cmd_write(char **argv)
     if (hexlen % 2 != 0)
         return EXIT_USAGE;
     long long len = (long long)(hexlen / 2);
-    unsigned char *buf = malloc(len ? (size_t)len : 1);
-    if (buf == NULL)
-        fail("malloc", "bytes");
+    unsigned char *buf = alloc_buf((size_t)len, "bytes");
     for (long long i = 0; i < len; i++) {
         int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
@@ -486,11 +429,11 @@ static int cmd_watch(char **argv)
     struct window w = map_window(fd, name, off, 1, PROT_READ);
     must_close(fd, name);
     const volatile unsigned char *byte = w.at;
-    int64_t give_up = now_ns() + ms * 1000000;
+    int64_t give_up = mono_deadline(ms);
     printf("watching\n");
     fflush(stdout);
     while (*byte != (unsigned char)value) {
-        if (now_ns() >= give_up) {
+        if (mono_passed(give_up)) {
             fprintf(stderr, "shmpeer: watch %s: byte %lld is 0x%02x, not 0x%02llx,"
                     " after %lld ms\n", name, off, *byte, value, ms);
             return EXIT_TIMEOUT;
@@ -523,14 +466,12 @@ static int cmd_bench_memcpy(char **argv)
                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (dst == MAP_FAILED)
         fail("mmap", "anonymous");
-    unsigned char *src = malloc((size_t)size);
-    if (src == NULL)
-        fail("malloc", "source");
+    unsigned char *src = alloc_buf((size_t)size, "source");
     for (long long j = 0; j < size; j++)     /* touch both: no page faults inside */
         src[j] = pattern(1, (uint64_t)j);
     memset(dst, 0, (size_t)size);
     unsigned sink = 0;
-    int64_t t0 = now_ns();
+    int64_t t0 = now_ns(CLOCK_MONOTONIC);
     for (long long i = 0; i < n; i++) {
         memcpy(dst, src, (size_t)size);
         /* The copy must really happen: the compiler has to assume the asm
@@ -538,7 +479,7 @@ static int cmd_bench_memcpy(char **argv)
         __asm__ __volatile__("" : : "r"(dst), "r"(src) : "memory");
         sink += ((volatile unsigned char *)dst)[i % size];
     }
-    int64_t t1 = now_ns();
+    int64_t t1 = now_ns(CLOCK_MONOTONIC);
     if (sink != 0 && dst[0] != src[0])         /* uses sink; never true */
         return EXIT_VERIFY;
     double ns = (double)(t1 - t0) / (double)n;
@@ -549,16 +490,6 @@ static int cmd_bench_memcpy(char **argv)
     return EXIT_OK;
 }
 
-/* PREFIX-SUFFIX into buf (exit 1 when it does not fit). */
-static void bench_name(char *buf, const char *prefix, const char *suffix)
-{
-    int len = snprintf(buf, NAME_BUF, "%s-%s", prefix, suffix);
-    if (len < 0 || len >= NAME_BUF) {
-        fprintf(stderr, "shmpeer: object name too long: %s-%s\n", prefix, suffix);
-        exit(EXIT_USAGE);
-    }
-}
-
 static int cmd_bench_shmopen(char **argv)
 {
     long long n;
@@ -566,10 +497,10 @@ static int cmd_bench_shmopen(char **argv)
         return EXIT_USAGE;
     static char name[NAME_BUF];
     char suffix[32];
-    int64_t t0 = now_ns();
+    int64_t t0 = now_ns(CLOCK_MONOTONIC);
     for (long long i = 0; i < n; i++) {
         snprintf(suffix, sizeof suffix, "%lld", i);
-        bench_name(name, argv[1], suffix);
+        join_name(name, NAME_BUF, argv[1], suffix, "object");
         int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
         if (fd < 0)
             fail("shm_open", name);     /* not ours (EEXIST): never unlinked */
@@ -580,7 +511,7 @@ static int cmd_bench_shmopen(char **argv)
             fail("shm_unlink", name);
         disown();
     }
-    int64_t t1 = now_ns();
+    int64_t t1 = now_ns(CLOCK_MONOTONIC);
     print_ns_per_op(t1 - t0, n);
     return EXIT_OK;
 }
@@ -591,14 +522,14 @@ static int cmd_bench_mmap(char **argv)
     if (!parse_n(argv[0], &n) || !parse_n(argv[1], &size))
         return EXIT_USAGE;
     static char name[NAME_BUF];
-    bench_name(name, argv[2], "m");
+    join_name(name, NAME_BUF, argv[2], "m", "object");
     int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
     if (fd < 0)
         fail("shm_open", name);         /* not ours (EEXIST): never unlinked */
     own(name);
     if (ftruncate(fd, (off_t)size) != 0)
         fail("ftruncate", name);
-    int64_t t0 = now_ns();
+    int64_t t0 = now_ns(CLOCK_MONOTONIC);
     for (long long i = 0; i < n; i++) {
         void *p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
@@ -606,7 +537,7 @@ static int cmd_bench_mmap(char **argv)
         if (munmap(p, (size_t)size) != 0)
             fail("munmap", name);
     }
-    int64_t t1 = now_ns();
+    int64_t t1 = now_ns(CLOCK_MONOTONIC);
     must_close(fd, name);
     if (shm_unlink(name) != 0)
         fail("shm_unlink", name);
@@ -617,12 +548,7 @@ static int cmd_bench_mmap(char **argv)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static const struct command {
-    const char *name;
-    int nargs;
-    int (*run)(char **argv);
-    const char *usage;
-} commands[] = {
+static const struct command commands[] = {
     { "open", 3, cmd_open, "NAME OFLAG MODE" },
     { "unlink", 1, cmd_unlink, "NAME" },
     { "mmap", 6, cmd_mmap, "NAME OFLAG OFF LEN PROT FLAGS" },
@@ -638,30 +564,7 @@ static const struct command {
     { "bench-mmap", 3, cmd_bench_mmap, "N SIZE PREFIX" },
 };
 
-static int usage(void)
-{
-    fprintf(stderr, "usage:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(stderr, "  shmpeer %s %s\n", commands[i].name, commands[i].usage);
-    return EXIT_USAGE;
-}
-
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);   /* the Go side reads our stdout from a pipe */
-    if (argc < 2)
-        return usage();
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        const struct command *c = &commands[i];
-        if (strcmp(argv[1], c->name) != 0)
-            continue;
-        if (argc - 2 != c->nargs)
-            return usage();
-        install_handlers();
-        int rc = c->run(argv + 2);
-        if (rc == EXIT_USAGE)
-            fprintf(stderr, "usage: shmpeer %s %s\n", c->name, c->usage);
-        return rc;
-    }
-    return usage();
+    return peer_main(argc, argv, commands, COUNT_OF(commands), install_handlers);
 }
