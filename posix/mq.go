@@ -426,10 +426,7 @@ func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Cont
 		}
 	}
 	defer q.leave(o)
-	d := q.dir(o.write)
-	if dl.has || d.deadline {
-		q.setDeadline(o.write, dl)
-	}
+	q.setDeadline(o.write, dl)
 	if ctxDone != nil {
 		stop := context.AfterFunc(ctx, func() { q.setDeadline(o.write, mqDeadline{at: time.Unix(1, 0), has: true}) })
 		defer stop()
@@ -442,12 +439,14 @@ func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Cont
 			err = q.prc.Read(o.try)
 		}
 		switch {
+		case err == nil && !o.stopped:
+			// Done, even if Close or cancellation came meanwhile: a message
+			// taken must be returned, not lost.
+			return nil // o.r holds the result, maybe an errno
 		case q.h.closed():
 			return closedErr(op, q.name)
 		case ctx != nil && ctx.Err() != nil:
 			return q.ctxErr(op, ctx.Err())
-		case err == nil && !o.stopped:
-			return nil // o.r holds the result, maybe an errno
 		case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
 			return &Error{Op: op, Name: q.name, Err: err}
 		}
@@ -546,11 +545,11 @@ func (d *pollDir) pop(i int) *mqOp {
 }
 
 // setDeadline sets the watched descriptor's deadline for a direction (zero
-// has: none).
+// has: none); clearing one that is not set costs nothing.
 func (q *MessageQueue) setDeadline(write bool, dl mqDeadline) {
 	q.pmu.Lock()
 	defer q.pmu.Unlock()
-	if q.pf == nil {
+	if q.pf == nil || !dl.has && !q.dir(write).deadline {
 		return
 	}
 	var t time.Time
