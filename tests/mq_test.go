@@ -437,7 +437,7 @@ func TestMQNoNotificationWhileACReceiverIsBlocked(t *testing.T) {
 	require.NoError(t, q.NotifyFunc(func() { fired <- 1 }))
 	recv := startMQC(t, "block-recv", name, "10000")
 	require.Eventually(t, func() bool { return strings.Contains(recv.Stdout.String(), "blocking") }, 5*time.Second, time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // from "blocking" to inside mq_timedreceive
+	time.Sleep(200 * time.Millisecond) // from "blocking" to inside mq_timedreceive
 	require.NoError(t, q.Send([]byte("to-the-receiver"), 2))
 	assert.Contains(t, recv.finish(t), "len=15 prio=2")
 	assertNotFired(t, fired)
