@@ -175,6 +175,21 @@ int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns)
 	return rc == -ETIMEDOUT ? LIBCIPC_WAIT_SLICE : rc;
 }
 
+int libcipc_wait_stop[LIBCIPC_WAIT_SLOTS];
+int libcipc_wait_queued;
+
+int libcipc_sem_wait_loop(sem_t *sem, const libcipc_wait *w, int64_t slice_ns, int slot)
+{
+	for (;;) {
+		int rc = libcipc_sem_wait_slice(sem, w, slice_ns);
+		if (rc != LIBCIPC_WAIT_SLICE)
+			return rc;
+		if (__atomic_load_n(&libcipc_wait_stop[slot], __ATOMIC_SEQ_CST) ||
+		    __atomic_load_n(&libcipc_wait_queued, __ATOMIC_SEQ_CST) > 0)
+			return LIBCIPC_WAIT_SLICE;
+	}
+}
+
 int libcipc_sem_init_shared(sem_t *sem, unsigned value)
 {
 	int rc = libcipc_probe_readable(sem, sizeof *sem);

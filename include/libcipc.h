@@ -107,6 +107,18 @@ int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w);
  */
 int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns);
 
+/*
+ * The waits of a process run in at most LIBCIPC_WAIT_SLOTS threads at once, each
+ * in a slot. libcipc_sem_wait_loop waits in slices like libcipc_sem_wait_slice but
+ * stays in C between slices, and returns LIBCIPC_WAIT_SLICE only when its slot's
+ * stop word is set (Close, cancellation) or libcipc_wait_queued > 0 (waits are
+ * queued for a slot: give it up so they take turns). Go sets both words.
+ */
+#define LIBCIPC_WAIT_SLOTS 32
+extern int libcipc_wait_stop[LIBCIPC_WAIT_SLOTS];
+extern int libcipc_wait_queued;
+int libcipc_sem_wait_loop(sem_t *sem, const libcipc_wait *w, int64_t slice_ns, int slot);
+
 /* Reads the first byte of a mapping through the kernel (process_vm_readv on
  * ourselves): returns 0 when it is backed, -EFAULT when touching it would fault
  * (SIGBUS/SIGSEGV), so a caller can refuse instead of crashing. */

@@ -12,18 +12,25 @@ const cgoEnabled = false
 
 const enosys = -38
 
-func cStrerror(int32, *byte, int) int32                                 { return enosys }
-func cSemOpen(*byte, int32, uint32, uint32) (unsafe.Pointer, int32)     { return nil, enosys }
-func cSemClose(unsafe.Pointer) int32                                    { return enosys }
-func cSemUnlink(*byte) int32                                            { return enosys }
-func cSemInitShared(unsafe.Pointer, uint32) int32                       { return enosys }
-func cSemDestroy(unsafe.Pointer) int32                                  { return enosys }
-func cSemNew(uint32) (unsafe.Pointer, int32)                            { return nil, enosys }
-func cSemFree(unsafe.Pointer) int32                                     { return enosys }
-func cSemPost(unsafe.Pointer) int32                                     { return enosys }
-func cSemTryWait(unsafe.Pointer) int32                                  { return enosys }
-func cSemGetValue(unsafe.Pointer) int32                                 { return enosys }
-func cSemWaitBegin(unsafe.Pointer, *cWait) int32                        { return enosys }
+func cStrerror(int32, *byte, int) int32                             { return enosys }
+func cSemOpen(*byte, int32, uint32, uint32) (unsafe.Pointer, int32) { return nil, enosys }
+func cSemClose(unsafe.Pointer) int32                                { return enosys }
+func cSemUnlink(*byte) int32                                        { return enosys }
+func cSemInitShared(unsafe.Pointer, uint32) int32                   { return enosys }
+func cSemDestroy(unsafe.Pointer) int32                              { return enosys }
+func cSemNew(uint32) (unsafe.Pointer, int32)                        { return nil, enosys }
+func cSemFree(unsafe.Pointer) int32                                 { return enosys }
+func cSemPost(unsafe.Pointer) int32                                 { return enosys }
+func cSemTryWait(unsafe.Pointer) int32                              { return enosys }
+func cSemGetValue(unsafe.Pointer) int32                             { return enosys }
+func cSemWaitBegin(unsafe.Pointer, *cWait) int32                    { return enosys }
+func cSemWaitLoop(unsafe.Pointer, *cWait, int64, int32) int32       { return enosys }
+
+var (
+	waitStop   = new([waitersPerProcess]int32)
+	waitQueued = new(int32)
+)
+
 func cSemWaitSlice(unsafe.Pointer, *cWait, int64) int32                 { return enosys }
 func cProbeReadable(unsafe.Pointer, int) int32                          { return enosys }
 func cShmOpen(*byte, int32, uint32) int32                               { return enosys }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -59,10 +60,29 @@ const (
 	waitersPerProcess = 32
 )
 
-var processWaitSlots = make(chan struct{}, waitersPerProcess)
+// processWaitSlots holds the indices of the free process-wide wait slots:
+// a wait in C uses the stop word of its slot.
+var processWaitSlots = func() chan int32 {
+	c := make(chan int32, waitersPerProcess)
+	for i := int32(0); i < waitersPerProcess; i++ {
+		c <- i
+	}
+	return c
+}()
+
+// stopAllWaits makes every wait in C come back to Go at its next slice
+// boundary (Close of any semaphore: the others just go back in).
+func stopAllWaits() {
+	for i := range waitStop {
+		atomic.StoreInt32(&waitStop[i], 1)
+	}
+}
 
 func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
 	s := &Semaphore{sem: p, name: name, kind: kind, slots: make(chan struct{}, waitersPerHandle)}
+	for i := 0; i < waitersPerHandle; i++ {
+		s.slots <- struct{}{}
+	}
 	s.h.init(true)
 	switch kind {
 	case semNamed:
@@ -345,37 +365,64 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
 			timer.Stop()
 		}
 	}()
+	// A cancellation reaches the wait in C through its slot's stop word
+	// (inC: the slot while in C, -1 otherwise; only waits with a context
+	// need it, and only they allocate it).
+	var inC *atomic.Int32
+	if ctxDone != nil {
+		inC = new(atomic.Int32)
+		inC.Store(-1)
+		stop := context.AfterFunc(ctx, func() {
+			if i := inC.Load(); i >= 0 {
+				atomic.StoreInt32(&waitStop[i], 1)
+			}
+		})
+		defer stop()
+	}
 	for {
 		// Wait in Go for a slot of this handle, then one of the process.
-		if err := s.takeSlot(op, s.slots, ctx, ctxDone, w, &timer); err != nil {
+		if _, err := takeSlot(s, op, s.slots, nil, ctx, ctxDone, w, &timer); err != nil {
 			if err == errAcquired {
 				return nil
 			}
 			return err
 		}
-		if err := s.takeSlot(op, processWaitSlots, ctx, ctxDone, w, &timer); err != nil {
-			<-s.slots
+		slot, err := takeSlot(s, op, processWaitSlots, waitQueued, ctx, ctxDone, w, &timer)
+		if err != nil {
+			s.slots <- struct{}{}
 			if err == errAcquired {
 				return nil
 			}
 			return err
 		}
-		// Close or cancellation may have come while waiting for the slots
-		// (select picks at random among ready cases): do not enter C then.
+		// Clear the stop word, publish the slot to the cancellation, then
+		// look at Close and ctx: a Close or cancellation after this sets the
+		// word, which the C wait reads between slices.
+		atomic.StoreInt32(&waitStop[slot], 0)
+		if inC != nil {
+			inC.Store(slot)
+		}
 		if err := s.interrupted(op, ctx); err != nil {
-			<-processWaitSlots
-			<-s.slots
+			if inC != nil {
+				inC.Store(-1)
+			}
+			processWaitSlots <- slot
+			s.slots <- struct{}{}
 			return err
 		}
-		rc := cSemWaitSlice(s.sem, w, int64(waitSlice))
-		<-processWaitSlots
-		<-s.slots
+		rc := cSemWaitLoop(s.sem, w, int64(waitSlice), slot)
+		if inC != nil {
+			inC.Store(-1)
+		}
+		processWaitSlots <- slot
+		s.slots <- struct{}{}
 		switch rc {
 		case 0:
 			// Decremented: report success even if Close or cancellation came
 			// meanwhile, or the unit taken from the semaphore would be lost.
 			return nil
 		case waitSliceEnded:
+			// Stopped, or giving the slot to queued waits: go round again.
 			if err := s.interrupted(op, ctx); err != nil {
 				return err
 			}
@@ -409,16 +456,24 @@ func (s *Semaphore) waitErr(op string, rc int32, ctx context.Context) error {
 // decremented the semaphore: the wait succeeded. It never reaches a caller.
 var errAcquired = errors.New("acquired")
 
-// takeSlot waits in Go for room in slots, giving up on Close, cancellation or
-// the deadline in w. At the deadline it tries the semaphore once more, so
-// ETIMEDOUT still means "could not be decremented before the deadline".
-// *timer is created on first need and shared by the call's later waits.
-func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context, ctxDone <-chan struct{}, w *cWait, timer **time.Timer) error {
+// takeSlot takes a token from slots (a free wait slot), waiting in Go if
+// there is none, and giving up on Close, cancellation or the deadline in w. At
+// the deadline it tries the semaphore once more, so ETIMEDOUT still means "could
+// not be decremented before the deadline". While it waits, *queued (if not nil)
+// counts it, which makes the waits in C give their slots up at their next slice
+// so that waits take turns. *timer is created on first need and shared by the
+// call's later waits.
+func takeSlot[T any](s *Semaphore, op string, slots chan T, queued *int32, ctx context.Context, ctxDone <-chan struct{}, w *cWait, timer **time.Timer) (T, error) {
 	select {
-	case slots <- struct{}{}:
-		return nil
+	case t := <-slots:
+		return t, nil
 	default:
 	}
+	if queued != nil {
+		atomic.AddInt32(queued, 1)
+		defer atomic.AddInt32(queued, -1)
+	}
+	var zero T
 	for {
 		var expired <-chan time.Time
 		if w.mode == waitAbs {
@@ -428,12 +483,12 @@ func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context
 			expired = (*timer).C
 		}
 		select {
-		case slots <- struct{}{}:
-			return nil
+		case t := <-slots:
+			return t, nil
 		case <-s.h.done:
-			return closedErr(op, s.name)
+			return zero, closedErr(op, s.name)
 		case <-ctxDone:
-			return &Error{Op: op, Name: s.name, Err: ctx.Err()}
+			return zero, &Error{Op: op, Name: s.name, Err: ctx.Err()}
 		case <-expired:
 			// The Go timer runs on the monotonic clock: a CLOCK_REALTIME
 			// deadline may have moved with the wall clock. Re-read it.
@@ -444,11 +499,11 @@ func (s *Semaphore) takeSlot(op string, slots chan struct{}, ctx context.Context
 			rc := cSemTryWait(s.sem)
 			switch {
 			case rc == 0:
-				return errAcquired
+				return zero, errAcquired
 			case rc != -int32(unix.EAGAIN):
-				return errnoErr(op, s.name, rc)
+				return zero, errnoErr(op, s.name, rc)
 			}
-			return s.waitErr(op, -int32(unix.ETIMEDOUT), ctx)
+			return zero, s.waitErr(op, -int32(unix.ETIMEDOUT), ctx)
 		}
 	}
 }
@@ -493,7 +548,7 @@ func (s *Semaphore) close(destroy bool) error {
 	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
-	rc, first := s.h.close(func() int32 {
+	rc, first := s.h.closeWaking(stopAllWaits, func() int32 {
 		s.cleanup.Stop()
 		var rc int32
 		switch s.kind {

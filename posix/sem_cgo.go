@@ -15,6 +15,8 @@ package posix
 #cgo nocallback libcipc_sem_wait_begin
 #cgo noescape libcipc_sem_wait_slice
 #cgo nocallback libcipc_sem_wait_slice
+#cgo noescape libcipc_sem_wait_loop
+#cgo nocallback libcipc_sem_wait_loop
 #cgo nocallback libcipc_sem_post
 #cgo nocallback libcipc_sem_trywait
 #cgo nocallback libcipc_sem_getvalue
@@ -78,6 +80,19 @@ func cSemWaitBegin(p unsafe.Pointer, w *cWait) int32 {
 func cSemWaitSlice(p unsafe.Pointer, w *cWait, sliceNs int64) int32 {
 	return int32(C.libcipc_sem_wait_slice((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs)))
 }
+
+func cSemWaitLoop(p unsafe.Pointer, w *cWait, sliceNs int64, slot int32) int32 {
+	return int32(C.libcipc_sem_wait_loop((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs), C.int(slot)))
+}
+
+// The wait slots' stop words and the queued count live in C memory: the C
+// waits read them between slices, Go writes them (atomically).
+var (
+	waitStop   = (*[waitersPerProcess]int32)(unsafe.Pointer(&C.libcipc_wait_stop[0]))
+	waitQueued = (*int32)(unsafe.Pointer(&C.libcipc_wait_queued))
+	_          [C.LIBCIPC_WAIT_SLOTS - waitersPerProcess]byte
+	_          [waitersPerProcess - C.LIBCIPC_WAIT_SLOTS]byte
+)
 
 func cProbeReadable(p unsafe.Pointer, n int) int32 {
 	return int32(C.libcipc_probe_readable(p, C.size_t(n)))
