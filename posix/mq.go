@@ -428,7 +428,10 @@ func (q *MessageQueue) block(op string, o *mqOp, dl mqDeadline, ctx context.Cont
 	defer q.leave(o)
 	q.setDeadline(o.write, dl)
 	if ctxDone != nil {
-		stop := context.AfterFunc(ctx, func() { q.setDeadline(o.write, mqDeadline{at: time.Unix(1, 0), has: true}) })
+		// The function may run after this call has returned o to the pool:
+		// it must not read o.
+		write := o.write
+		stop := context.AfterFunc(ctx, func() { q.setDeadline(write, mqDeadline{at: time.Unix(1, 0), has: true}) })
 		defer stop()
 	}
 	for {

@@ -511,9 +511,8 @@ func TestMQThousandBlockedReceiversUseFewThreads(t *testing.T) {
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
-	th := threads(t)
-	t.Logf("OS threads with %d goroutines blocked in ReceiveContext on %d queues: %d", queues*per, queues, th)
-	assert.LessOrEqual(t, th, 32)
+	// The thread bound is asserted in a fresh process (TestBlockedGoroutinesHoldFewThreads).
+	t.Logf("OS threads of this test process with %d goroutines blocked in ReceiveContext on %d queues: %d", queues*per, queues, threads(t))
 	start := time.Now()
 	cancel()
 	for i := 0; i < queues*per; i++ {

@@ -700,9 +700,8 @@ func TestTwoThousandWaitersUseFewThreadsAndEachWakesOnce(t *testing.T) {
 		}()
 	}
 	time.Sleep(200 * time.Millisecond)
-	th := threads(t)
-	t.Logf("OS threads with %d goroutines blocked in Wait: %d", n, th)
-	assert.LessOrEqual(t, th, 64)
+	// The thread bound is asserted in a fresh process (TestBlockedGoroutinesHoldFewThreads).
+	t.Logf("OS threads of this test process with %d goroutines blocked in Wait: %d", n, threads(t))
 	for i := 0; i < n; i++ {
 		require.NoError(t, s.Post())
 	}
@@ -737,9 +736,7 @@ func TestWaitersOnManySemaphoresUseFewThreads(t *testing.T) {
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
-	th := threads(t)
-	t.Logf("OS threads with %d goroutines blocked on %d semaphores: %d", handles*per, handles, th)
-	assert.LessOrEqual(t, th, 64)
+	t.Logf("OS threads of this test process with %d goroutines blocked on %d semaphores: %d", handles*per, handles, threads(t))
 	for _, s := range sems {
 		for j := 0; j < per; j++ {
 			require.NoError(t, s.Post())

@@ -122,6 +122,7 @@ var Roles = map[string]func(args []string) error{
 		}
 		return err
 	},
+	"scale":   func(a []string) error { return Scale(a[0], Atoi(a[1]), Atoi(a[2])) },
 	"shm-add": func(a []string) error { return ShmAdd(a[0], Atoi(a[1]), Atoi(a[2])) },
 	// shm-open: the twin of `shmpeer open NAME OFLAG MODE`.
 	"shm-open": func(a []string) error {
