@@ -29,9 +29,15 @@ func mqCReference(b *testing.B, args ...string) float64 {
 	return cReferenceOf(b, "mqpeer", args...)
 }
 
-func BenchmarkMQSendReceive64(b *testing.B) {
+// sendReceiver is what libcipc's MessageQueue and the raw-syscall RawMQ share.
+type sendReceiver interface {
+	Send(msg []byte, prio uint) error
+	Receive(buf []byte) (int, uint, error)
+}
+
+// benchSendReceive times Send+Receive of 64 bytes in one goroutine.
+func benchSendReceive(b *testing.B, q sendReceiver) {
 	cNs := mqCReference(b, "bench-sendrecv", "200000", "64", "/"+prefix+"cbench")
-	q := mqBenchQueue(b, uniqueName(), 64)
 	msg, buf := make([]byte, 64), make([]byte, 64)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,26 +53,17 @@ func BenchmarkMQSendReceive64(b *testing.B) {
 	reportRatio(b, cNs)
 }
 
+func BenchmarkMQSendReceive64(b *testing.B) {
+	benchSendReceive(b, mqBenchQueue(b, uniqueName(), 64))
+}
+
 func BenchmarkMQSendReceive64RawSyscall(b *testing.B) {
-	cNs := mqCReference(b, "bench-sendrecv", "200000", "64", "/"+prefix+"cbench")
 	name := uniqueName()
 	q, err := scenario.OpenRawMQ(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, 10, 64)
 	require.NoError(b, err)
 	defer posix.UnlinkMessageQueue(name)
 	defer q.Close()
-	msg, buf := make([]byte, 64), make([]byte, 64)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := q.Send(msg, 1); err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := q.Receive(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	reportRatio(b, cNs)
+	benchSendReceive(b, q)
 }
 
 // mqPingPong times b.N round trips of 64 bytes with a child process that
