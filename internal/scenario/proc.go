@@ -33,6 +33,7 @@ type SyncBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write appends p, as bytes.Buffer.Write does.
 func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
