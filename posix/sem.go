@@ -46,8 +46,9 @@ type Semaphore struct {
 	sem     unsafe.Pointer // *sem_t, in C memory or in a mapping
 	name    string
 	kind    semKind
-	slots   chan struct{} // goroutines of this handle allowed in C at once
-	owner   *Mapping      // for semInit/semAttached
+	slots   chan int32                     // tokens 0..3: goroutines of this handle allowed in C at once
+	inC     [waitersPerHandle]atomic.Int32 // per token: the process slot its wait holds in C, or -1
+	owner   *Mapping                       // for semInit/semAttached
 	cleanup runtime.Cleanup
 }
 
@@ -70,18 +71,23 @@ var processWaitSlots = func() chan int32 {
 	return c
 }()
 
-// stopAllWaits makes every wait in C come back to Go at its next slice
-// boundary (Close of any semaphore: the others just go back in).
-func stopAllWaits() {
-	for i := range waitStop {
-		atomic.StoreInt32(&waitStop[i], 1)
+// stopWaits makes the handle's waits in C come back to Go at their next
+// slice boundary (Close). A wait publishes its process slot in inC before it
+// looks at the closed bit, so either it sees the handle closed or Close sees
+// its slot; a stale slot only sends another wait round once more.
+func (s *Semaphore) stopWaits() {
+	for i := range s.inC {
+		if slot := s.inC[i].Load(); slot >= 0 {
+			atomic.StoreInt32(&waitStop[slot], 1)
+		}
 	}
 }
 
 func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
-	s := &Semaphore{sem: p, name: name, kind: kind, slots: make(chan struct{}, waitersPerHandle)}
-	for i := 0; i < waitersPerHandle; i++ {
-		s.slots <- struct{}{}
+	s := &Semaphore{sem: p, name: name, kind: kind, slots: make(chan int32, waitersPerHandle)}
+	for i := int32(0); i < waitersPerHandle; i++ {
+		s.slots <- i
+		s.inC[i].Store(-1)
 	}
 	s.h.init(true)
 	switch kind {
@@ -381,7 +387,8 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
 	}
 	for {
 		// Wait in Go for a slot of this handle, then one of the process.
-		if _, err := takeSlot(s, op, s.slots, nil, ctx, ctxDone, w, &timer); err != nil {
+		tok, err := takeSlot(s, op, s.slots, nil, ctx, ctxDone, w, &timer)
+		if err != nil {
 			if err == errAcquired {
 				return nil
 			}
@@ -389,7 +396,7 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
 		}
 		slot, err := takeSlot(s, op, processWaitSlots, waitQueued, ctx, ctxDone, w, &timer)
 		if err != nil {
-			s.slots <- struct{}{}
+			s.slots <- tok
 			if err == errAcquired {
 				return nil
 			}
@@ -399,6 +406,7 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
 		// look at Close and ctx: a Close or cancellation after this sets the
 		// word, which the C wait reads between slices.
 		atomic.StoreInt32(&waitStop[slot], 0)
+		s.inC[tok].Store(slot)
 		if inC != nil {
 			inC.Store(slot)
 		}
@@ -406,16 +414,18 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
 			if inC != nil {
 				inC.Store(-1)
 			}
+			s.inC[tok].Store(-1)
 			processWaitSlots <- slot
-			s.slots <- struct{}{}
+			s.slots <- tok
 			return err
 		}
 		rc := cSemWaitLoop(s.sem, w, int64(waitSlice), slot)
 		if inC != nil {
 			inC.Store(-1)
 		}
+		s.inC[tok].Store(-1)
 		processWaitSlots <- slot
-		s.slots <- struct{}{}
+		s.slots <- tok
 		switch rc {
 		case 0:
 			// Decremented: report success even if Close or cancellation came
@@ -548,7 +558,7 @@ func (s *Semaphore) close(destroy bool) error {
 	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
-	rc, first := s.h.closeWaking(stopAllWaits, func() int32 {
+	rc, first := s.h.closeWaking(s.stopWaits, func() int32 {
 		s.cleanup.Stop()
 		var rc int32
 		switch s.kind {
