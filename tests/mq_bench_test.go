@@ -29,14 +29,8 @@ func mqCReference(b *testing.B, args ...string) float64 {
 	return cReferenceOf(b, "mqpeer", args...)
 }
 
-// sendReceiver is what libcipc's MessageQueue and the raw-syscall RawMQ share.
-type sendReceiver interface {
-	Send(msg []byte, prio uint) error
-	Receive(buf []byte) (int, uint, error)
-}
-
 // benchSendReceive times Send+Receive of 64 bytes in one goroutine.
-func benchSendReceive(b *testing.B, q sendReceiver) {
+func benchSendReceive(b *testing.B, q scenario.SendReceiver) {
 	cNs := mqCReference(b, "bench-sendrecv", "200000", "64", "/"+prefix+"cbench")
 	msg, buf := make([]byte, 64), make([]byte, 64)
 	b.ReportAllocs()
@@ -112,12 +106,11 @@ func BenchmarkMQPingPongProcessesRawSyscall(b *testing.B) {
 	reportRatio(b, cNs)
 }
 
-// One producer process, one consumer (this process): ns per message.
-func BenchmarkMQStreamProcesses(b *testing.B) {
+// benchStream receives b.N messages of 64 bytes from a child process playing
+// role (a producer through libcipc or raw syscalls): ns per message.
+func benchStream(b *testing.B, q scenario.SendReceiver, role, name string) {
 	cNs := mqCReference(b, "bench-stream", "200000", "64", "/"+prefix+"cbench")
-	name := uniqueName()
-	q := mqBenchQueue(b, name, 64)
-	child := startGo(b, "stream-send", []string{name, strconv.Itoa(b.N), "64"})
+	child := startGo(b, role, []string{name, strconv.Itoa(b.N), "64"})
 	buf := make([]byte, 64)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -131,23 +124,17 @@ func BenchmarkMQStreamProcesses(b *testing.B) {
 	reportRatio(b, cNs)
 }
 
+// One producer process, one consumer (this process): ns per message.
+func BenchmarkMQStreamProcesses(b *testing.B) {
+	name := uniqueName()
+	benchStream(b, mqBenchQueue(b, name, 64), "stream-send", name)
+}
+
 func BenchmarkMQStreamProcessesRawSyscall(b *testing.B) {
-	cNs := mqCReference(b, "bench-stream", "200000", "64", "/"+prefix+"cbench")
 	name := uniqueName()
 	mqBenchQueue(b, name, 64)
 	q, err := scenario.OpenRawMQ(name, unix.O_RDONLY, 0, 0, 0)
 	require.NoError(b, err)
 	defer q.Close()
-	child := startGo(b, "mq-stream-send-raw", []string{name, strconv.Itoa(b.N), "64"})
-	buf := make([]byte, 64)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, _, err := q.Receive(buf); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	child.finish(b)
-	reportRatio(b, cNs)
+	benchStream(b, q, "mq-stream-send-raw", name)
 }

@@ -645,18 +645,20 @@ func TestMQSendReceiveDoNotAllocate(t *testing.T) {
 			defer close(done)
 			pb := make([]byte, 64)
 			for i := 0; i < b.N; i++ {
-				n, _, err := ping.Receive(pb)
+				n, _, err := ping.ReceiveTimeout(pb, scenario.StepTimeout)
 				if err != nil {
 					return
 				}
-				pong.Send(pb[:n], 0)
+				pong.SendTimeout(pb[:n], 0, scenario.StepTimeout)
 			}
 		}()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			ping.Send(msg, 0)
-			pong.Receive(buf)
+			ping.SendTimeout(msg, 0, scenario.StepTimeout)
+			if _, _, err := pong.ReceiveTimeout(buf, scenario.StepTimeout); err != nil {
+				b.Fatal(err)
+			}
 		}
 		<-done
 	})

@@ -73,20 +73,13 @@ func BenchmarkMappingAddUint64(b *testing.B) {
 	}
 }
 
-func BenchmarkShmOpenCloseUnlink(b *testing.B) {
+// benchOpenCloseUnlink times create+close+unlink cycles against the C loop.
+func benchOpenCloseUnlink(b *testing.B, cycle func() error) {
 	cNs := shmCReference(b, "bench-shmopen", "20000", "/"+prefix+"cbench")
-	name := uniqueName()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if err := posix.UnlinkSharedMemory(name); err != nil {
+		if err := cycle(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -94,27 +87,34 @@ func BenchmarkShmOpenCloseUnlink(b *testing.B) {
 	reportRatio(b, cNs)
 }
 
+func BenchmarkShmOpenCloseUnlink(b *testing.B) {
+	name := uniqueName()
+	benchOpenCloseUnlink(b, func() error {
+		s, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := s.Close(); err != nil {
+			return err
+		}
+		return posix.UnlinkSharedMemory(name)
+	})
+}
+
 // The pure-Go way: the file in /dev/shm with os.OpenFile (as glibc opens it:
 // O_NOFOLLOW|O_CLOEXEC) and os.Remove.
 func BenchmarkShmOpenCloseUnlinkPureGo(b *testing.B) {
-	cNs := shmCReference(b, "bench-shmopen", "20000", "/"+prefix+"cbench")
 	path := "/dev/shm/" + strings.TrimPrefix(uniqueName(), "/")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	benchOpenCloseUnlink(b, func() error {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		if err := f.Close(); err != nil {
-			b.Fatal(err)
+			return err
 		}
-		if err := os.Remove(path); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	reportRatio(b, cNs)
+		return os.Remove(path)
+	})
 }
 
 func mmapBenchObject(b *testing.B, size int) *posix.SharedMemory {

@@ -134,6 +134,27 @@ func MQStreamRecv(name string, count, size int) (uint64, error) {
 	return sum, nil
 }
 
+// SendReceiver is what a libcipc MessageQueue and a RawMQ share.
+type SendReceiver interface {
+	Send(msg []byte, prio uint) error
+	Receive(buf []byte) (int, uint, error)
+}
+
+// echo receives n messages on a and sends each back on b.
+func echo(a, b SendReceiver, n int) error {
+	buf := make([]byte, 64)
+	for i := 0; i < n; i++ {
+		m, _, err := a.Receive(buf)
+		if err != nil {
+			return err
+		}
+		if err := b.Send(buf[:m], 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MQPingPong is the child of the cross-process ping-pong: n times, receive on
 // name+"-a" and send it back on name+"-b".
 func MQPingPong(name string, n int) error {
@@ -147,17 +168,7 @@ func MQPingPong(name string, n int) error {
 		return err
 	}
 	defer b.Close()
-	buf := make([]byte, 64)
-	for i := 0; i < n; i++ {
-		m, _, err := a.Receive(buf)
-		if err != nil {
-			return err
-		}
-		if err := b.Send(buf[:m], 0); err != nil {
-			return err
-		}
-	}
-	return nil
+	return echo(a, b, n)
 }
 
 // RawMQ is a message queue used through raw system calls (x/sys/unix
@@ -232,17 +243,7 @@ func MQPingPongRaw(name string, n int) error {
 		return err
 	}
 	defer b.Close()
-	buf := make([]byte, 64)
-	for i := 0; i < n; i++ {
-		m, _, err := a.Receive(buf)
-		if err != nil {
-			return err
-		}
-		if err := b.Send(buf[:m], 0); err != nil {
-			return err
-		}
-	}
-	return nil
+	return echo(a, b, n)
 }
 
 // MQStreamSendRaw sends n messages of size bytes through raw system calls.
