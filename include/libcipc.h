@@ -212,4 +212,8 @@ int libcipc_sigrecv_restore(int sig, const void *old);
 /* Records dropped for sig because the pipe was full, since install. */
 uint64_t libcipc_sigrecv_dropped(int sig);
 
+/* ---- thread and sync: pthread keys, once, __thread, mutexes, conds, ... ---- */
+
+/* ---- sysv: svipc(7), semget(2), semop(2), shmget(2), shmat(2), msgget(2) ---- */
+
 #endif /* LIBCIPC_H */
