@@ -212,7 +212,149 @@ int libcipc_sigrecv_restore(int sig, const void *old);
 /* Records dropped for sig because the pipe was full, since install. */
 uint64_t libcipc_sigrecv_dropped(int sig);
 
-/* ---- thread and sync: pthread keys, once, __thread, mutexes, conds, ... ---- */
+/* ---- thread: gettid(2), pthread_self(3), pthread_key_create(3), pthread_once(3),
+ * __thread (the gcc extension) -------------------------------------------- */
+
+#include <pthread.h>
+
+pid_t libcipc_gettid(void);
+pid_t libcipc_getpid(void);
+pid_t libcipc_getppid(void);
+uint64_t libcipc_pthread_self(void);
+
+/*
+ * pthread_key_create with a C destructor found by name with dlsym(RTLD_DEFAULT,
+ * dtor) ("free", or any function of the process with the signature void(void *));
+ * dtor NULL or "" means none. Returns 0 and the key in *key, -ENOENT when the name
+ * is not found, or -errno from pthread_key_create (EAGAIN: PTHREAD_KEYS_MAX).
+ */
+int libcipc_key_create_c(const char *dtor, unsigned *key);
+/*
+ * pthread_key_create whose destructor is trampoline number slot
+ * (0..LIBCIPC_GO_DTORS-1): on thread exit it writes a libcipc_dtor_rec {slot,
+ * gen, value} to the pipe libcipc_dtor_fd with one write(2) (blocking: the Go
+ * side reads it), where gen is libcipc_dtor_gen[slot] at that moment.
+ */
+#define LIBCIPC_GO_DTORS 64
+typedef struct {
+	uint32_t slot;
+	uint32_t gen;
+	uint64_t value;
+} libcipc_dtor_rec;
+extern int libcipc_dtor_fd;
+extern uint32_t libcipc_dtor_gen[LIBCIPC_GO_DTORS];
+int libcipc_key_create_go(int slot, unsigned *key);
+int libcipc_key_delete(unsigned key);
+int libcipc_setspecific(unsigned key, uintptr_t value);
+uintptr_t libcipc_getspecific(unsigned key);
+/* Calls the C destructor named dtor (as libcipc_key_create_c found it) on value:
+ * for clearing a thread's values before it is handed back to the Go scheduler. */
+int libcipc_call_dtor(const char *dtor, uintptr_t value);
+
+/* pthread_once(once, f) where f calls the exported Go function libcipcOnceCall
+ * with arg (a runtime/cgo.Handle), on the calling thread. */
+int libcipc_once(pthread_once_t *once, uintptr_t arg);
+libcipc_ptr libcipc_once_new(void);
+void libcipc_free(void *p);
+
+/* A fixed pool of __thread variables: slot i of the calling thread holds a value
+ * tagged with the generation of the ThreadVar that owns the slot; a value of
+ * another generation reads as 0 (a fresh variable starts at 0 in every thread). */
+#define LIBCIPC_TLS_SLOTS 64
+uint64_t libcipc_tls_get(int slot, uint64_t gen);
+void libcipc_tls_set(int slot, uint64_t gen, uint64_t value);
+uint64_t libcipc_tls_add(int slot, uint64_t gen, uint64_t delta);
+/* Zeroes every slot of the calling thread. */
+int libcipc_tls_clear(void);
+
+/* ---- sync: pthread_mutex_init(3), pthread_cond_init(3), pthread_rwlock_init(3),
+ * pthread_barrier_init(3), pthread_spin_init(3) ------------------------------- */
+
+#define LIBCIPC_SIZEOF_MUTEX ((int)sizeof(pthread_mutex_t))
+#define LIBCIPC_SIZEOF_COND ((int)sizeof(pthread_cond_t))
+#define LIBCIPC_SIZEOF_RWLOCK ((int)sizeof(pthread_rwlock_t))
+#define LIBCIPC_SIZEOF_BARRIER ((int)sizeof(pthread_barrier_t))
+#define LIBCIPC_SIZEOF_SPIN ((int)sizeof(pthread_spinlock_t))
+#define LIBCIPC_ALIGNOF_SYNC ((int)_Alignof(pthread_mutex_t))
+
+/* Mutex attributes, applied with the pthread_mutexattr_set* calls. */
+typedef struct {
+	int32_t type;        /* PTHREAD_MUTEX_NORMAL, _RECURSIVE, _ERRORCHECK, _DEFAULT */
+	int32_t robust;      /* PTHREAD_MUTEX_STALLED or PTHREAD_MUTEX_ROBUST */
+	int32_t pshared;     /* PTHREAD_PROCESS_PRIVATE or PTHREAD_PROCESS_SHARED */
+	int32_t protocol;    /* PTHREAD_PRIO_NONE, _INHERIT, _PROTECT */
+	int32_t prioceiling; /* with PTHREAD_PRIO_PROTECT */
+	int32_t set;         /* bit 0: set prioceiling */
+} libcipc_mutexattr;
+
+/* pthread_mutexattr_init, the set calls, pthread_mutex_init, attr destroy. For a
+ * mutex inside a mapping, the bytes are probed first (-EFAULT past the object). */
+int libcipc_mutex_init(pthread_mutex_t *m, const libcipc_mutexattr *a);
+/* malloc + libcipc_mutex_init; free on failure. */
+libcipc_ptr libcipc_mutex_new(const libcipc_mutexattr *a);
+int libcipc_mutex_destroy(pthread_mutex_t *m);
+/* pthread_mutex_destroy + free; the memory is freed whatever destroy says. */
+int libcipc_mutex_free(pthread_mutex_t *m);
+int libcipc_mutex_trylock(pthread_mutex_t *m);
+/* pthread_mutex_trylock; on EBUSY a LIBCIPC_WAIT_REL deadline is fixed (as
+ * libcipc_sem_wait_begin). -EOWNERDEAD means the lock is held. */
+int libcipc_mutex_lock_begin(pthread_mutex_t *m, libcipc_wait *w);
+/* pthread_mutex_clocklock in slices, as libcipc_sem_wait_loop. */
+int libcipc_mutex_lock_loop(pthread_mutex_t *m, const libcipc_wait *w, int64_t slice_ns, int slot);
+/* pthread_mutex_unlock: 0 when the calling thread was the owner, 1 when the
+ * unlock succeeded but another thread owned it (a normal mutex does not check),
+ * or -errno (EPERM for a checked type not owned). */
+int libcipc_mutex_unlock(pthread_mutex_t *m);
+int libcipc_mutex_consistent(pthread_mutex_t *m);
+
+/* pthread_condattr_setpshared + setclock, pthread_cond_init (probed in a mapping). */
+int libcipc_cond_init(pthread_cond_t *c, int pshared, int clock);
+libcipc_ptr libcipc_cond_new(int pshared, int clock);
+int libcipc_cond_destroy(pthread_cond_t *c);
+int libcipc_cond_free(pthread_cond_t *c);
+int libcipc_cond_signal(pthread_cond_t *c);
+int libcipc_cond_broadcast(pthread_cond_t *c);
+/*
+ * One condition wait, not sliced (a sliced wait could miss a signal between
+ * slices): LIBCIPC_WAIT_FOREVER pthread_cond_wait; LIBCIPC_WAIT_ABS with clock -1
+ * pthread_cond_timedwait (the cond's own clock), otherwise pthread_cond_clockwait;
+ * LIBCIPC_WAIT_REL a CLOCK_MONOTONIC deadline fixed now. Returns 0 or -errno
+ * (-ETIMEDOUT, -EOWNERDEAD with the mutex held, -EPERM, -EINVAL).
+ */
+int libcipc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, libcipc_wait *w);
+
+/* pthread_rwlockattr_setpshared + setkind_np, pthread_rwlock_init. */
+int libcipc_rwlock_init(pthread_rwlock_t *l, int pshared, int kind);
+libcipc_ptr libcipc_rwlock_new(int pshared, int kind);
+int libcipc_rwlock_destroy(pthread_rwlock_t *l);
+int libcipc_rwlock_free(pthread_rwlock_t *l);
+int libcipc_rwlock_tryrdlock(pthread_rwlock_t *l);
+int libcipc_rwlock_trywrlock(pthread_rwlock_t *l);
+int libcipc_rwlock_rd_begin(pthread_rwlock_t *l, libcipc_wait *w);
+int libcipc_rwlock_wr_begin(pthread_rwlock_t *l, libcipc_wait *w);
+int libcipc_rwlock_rd_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot);
+int libcipc_rwlock_wr_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot);
+/* pthread_rwlock_unlock: 0 when the calling thread held it for writing, 1 when
+ * it released a read lock, or -errno. */
+int libcipc_rwlock_unlock(pthread_rwlock_t *l);
+
+int libcipc_barrier_init(pthread_barrier_t *b, unsigned count, int pshared);
+libcipc_ptr libcipc_barrier_new(unsigned count, int pshared);
+int libcipc_barrier_destroy(pthread_barrier_t *b);
+int libcipc_barrier_free(pthread_barrier_t *b);
+/* pthread_barrier_wait: 1 for PTHREAD_BARRIER_SERIAL_THREAD, 0 for the others,
+ * or -errno. */
+int libcipc_barrier_wait(pthread_barrier_t *b);
+
+int libcipc_spin_init(pthread_spinlock_t *s, int pshared);
+libcipc_ptr libcipc_spin_new(int pshared);
+int libcipc_spin_destroy(pthread_spinlock_t *s);
+int libcipc_spin_free(pthread_spinlock_t *s);
+int libcipc_spin_trylock(pthread_spinlock_t *s);
+/* pthread_spin_trylock up to tries times (spinning in between): 0 or -EBUSY. */
+int libcipc_spin_lock_bounded(pthread_spinlock_t *s, int tries);
+int libcipc_spin_unlock(pthread_spinlock_t *s);
+
 
 /* ---- sysv: svipc(7), semget(2), semop(2), shmget(2), shmat(2), msgget(2) ---- */
 

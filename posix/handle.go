@@ -120,3 +120,6 @@ func (h *handle) closeWaking(wake func(), release func() int32) (int32, bool) {
 type child interface {
 	closeForUnmap()
 }
+
+// inFlight reports whether calls are in flight.
+func (h *handle) inFlight() bool { return h.state.Load()&^closedBit != 0 }

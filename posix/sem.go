@@ -2,10 +2,7 @@ package posix
 
 import (
 	"context"
-	"errors"
-	"math"
 	"runtime"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -46,49 +43,14 @@ type Semaphore struct {
 	sem     unsafe.Pointer // *sem_t, in C memory or in a mapping
 	name    string
 	kind    semKind
-	slots   chan int32                     // tokens 0..3: goroutines of this handle allowed in C at once
-	inC     [waitersPerHandle]atomic.Int32 // per token: the process slot its wait holds in C, or -1
-	owner   *Mapping                       // for semInit/semAttached
+	q       waitQueue // bounded waits (block.go)
+	owner   *Mapping  // for semInit/semAttached
 	cleanup runtime.Cleanup
 }
 
-// Blocking waits run in C in bounded slices so that Close and cancellation are
-// seen promptly, and only a few goroutines per handle and per process wait in C
-// at once; the others wait in Go (DESIGN.md section 4).
-const (
-	waitSlice         = 10 * time.Millisecond
-	waitersPerHandle  = 4
-	waitersPerProcess = 32
-)
-
-// processWaitSlots holds the indices of the free process-wide wait slots:
-// a wait in C uses the stop word of its slot.
-var processWaitSlots = func() chan int32 {
-	c := make(chan int32, waitersPerProcess)
-	for i := int32(0); i < waitersPerProcess; i++ {
-		c <- i
-	}
-	return c
-}()
-
-// stopWaits makes the handle's waits in C come back to Go at their next
-// slice boundary (Close). A wait publishes its process slot in inC before it
-// looks at the closed bit, so either it sees the handle closed or Close sees
-// its slot; a stale slot only sends another wait round once more.
-func (s *Semaphore) stopWaits() {
-	for i := range s.inC {
-		if slot := s.inC[i].Load(); slot >= 0 {
-			atomic.StoreInt32(&waitStop[slot], 1)
-		}
-	}
-}
-
 func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
-	s := &Semaphore{sem: p, name: name, kind: kind, slots: make(chan int32, waitersPerHandle)}
-	for i := int32(0); i < waitersPerHandle; i++ {
-		s.slots <- i
-		s.inC[i].Store(-1)
-	}
+	s := &Semaphore{sem: p, name: name, kind: kind}
+	s.q.init()
 	s.h.init(true)
 	switch kind {
 	case semNamed:
@@ -328,13 +290,6 @@ func (s *Semaphore) WaitContext(ctx context.Context) error {
 	return s.wait(op, &w, ctx)
 }
 
-// validDeadline reports whether glibc accepts an absolute deadline: it checks
-// the clock and tv_nsec before trying the semaphore, so an invalid one fails
-// with EINVAL even when the semaphore is available.
-func validDeadline(w *cWait) bool {
-	return (w.clock == unix.CLOCK_MONOTONIC || w.clock == unix.CLOCK_REALTIME) && w.nsec >= 0 && w.nsec < 1e9
-}
-
 // wait runs a blocking wait: one crossing that tries the semaphore and, if it
 // is at zero, fixes a relative deadline; then sem_clockwait slices, each run
 // while holding one of the handle's and one of the process's wait slots.
@@ -349,190 +304,17 @@ func (s *Semaphore) wait(op string, w *cWait, ctx context.Context) error {
 	if w.mode == waitAbs && !validDeadline(w) {
 		// Straight to sem_clockwait, which answers EINVAL without blocking.
 		if rc := cSemWaitSlice(s.sem, w, int64(waitSlice)); rc != 0 {
-			return s.waitErr(op, rc, ctx)
+			return errnoErr(op, s.name, rc)
 		}
 		return nil
 	}
 	if rc := cSemWaitBegin(s.sem, w); rc != -int32(unix.EAGAIN) {
 		if rc != 0 {
-			return s.waitErr(op, rc, ctx)
+			return waitTarget{name: s.name}.waitErr(op, rc, ctx)
 		}
 		return nil
 	}
-	var ctxDone <-chan struct{}
-	if ctx != nil {
-		ctxDone = ctx.Done()
-	}
-	// The Go timer for the deadline exists only if the call has to wait in Go
-	// for a slot; the common case (a slot is free) allocates nothing.
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	// A cancellation reaches the wait in C through its slot's stop word
-	// (inC: the slot while in C, -1 otherwise; only waits with a context
-	// need it, and only they allocate it).
-	var inC *atomic.Int32
-	if ctxDone != nil {
-		inC = new(atomic.Int32)
-		inC.Store(-1)
-		stop := context.AfterFunc(ctx, func() {
-			if i := inC.Load(); i >= 0 {
-				atomic.StoreInt32(&waitStop[i], 1)
-			}
-		})
-		defer stop()
-	}
-	for {
-		// Wait in Go for a slot of this handle, then one of the process.
-		tok, err := takeSlot(s, op, s.slots, nil, ctx, ctxDone, w, &timer)
-		if err != nil {
-			if err == errAcquired {
-				return nil
-			}
-			return err
-		}
-		slot, err := takeSlot(s, op, processWaitSlots, waitQueued, ctx, ctxDone, w, &timer)
-		if err != nil {
-			s.slots <- tok
-			if err == errAcquired {
-				return nil
-			}
-			return err
-		}
-		// Clear the stop word, publish the slot to the cancellation, then
-		// look at Close and ctx: a Close or cancellation after this sets the
-		// word, which the C wait reads between slices.
-		atomic.StoreInt32(&waitStop[slot], 0)
-		s.inC[tok].Store(slot)
-		if inC != nil {
-			inC.Store(slot)
-		}
-		if err := s.interrupted(op, ctx); err != nil {
-			if inC != nil {
-				inC.Store(-1)
-			}
-			s.inC[tok].Store(-1)
-			processWaitSlots <- slot
-			s.slots <- tok
-			return err
-		}
-		rc := cSemWaitLoop(s.sem, w, int64(waitSlice), slot)
-		if inC != nil {
-			inC.Store(-1)
-		}
-		s.inC[tok].Store(-1)
-		processWaitSlots <- slot
-		s.slots <- tok
-		switch rc {
-		case 0:
-			// Decremented: report success even if Close or cancellation came
-			// meanwhile, or the unit taken from the semaphore would be lost.
-			return nil
-		case waitSliceEnded:
-			// Stopped, or giving the slot to queued waits: go round again.
-			if err := s.interrupted(op, ctx); err != nil {
-				return err
-			}
-		default:
-			return s.waitErr(op, rc, ctx)
-		}
-	}
-}
-
-// interrupted says why a wait must stop between slices: Close, or ctx done.
-func (s *Semaphore) interrupted(op string, ctx context.Context) error {
-	if s.h.closed() {
-		return closedErr(op, s.name)
-	}
-	if ctx != nil && ctx.Err() != nil {
-		return &Error{Op: op, Name: s.name, Err: ctx.Err()}
-	}
-	return nil
-}
-
-// waitErr wraps a wait's errno; for WaitContext, the deadline it passed to C is
-// the context's, so ETIMEDOUT reads as context.DeadlineExceeded.
-func (s *Semaphore) waitErr(op string, rc int32, ctx context.Context) error {
-	if rc == -int32(unix.ETIMEDOUT) && ctx != nil {
-		return &Error{Op: op, Name: s.name, Err: context.DeadlineExceeded}
-	}
-	return errnoErr(op, s.name, rc)
-}
-
-// errAcquired is takeSlot's way of saying that its last try at the deadline
-// decremented the semaphore: the wait succeeded. It never reaches a caller.
-var errAcquired = errors.New("acquired")
-
-// takeSlot takes a token from slots (a free wait slot), waiting in Go if
-// there is none, and giving up on Close, cancellation or the deadline in w. At
-// the deadline it tries the semaphore once more, so ETIMEDOUT still means "could
-// not be decremented before the deadline". While it waits, *queued (if not nil)
-// counts it, which makes the waits in C give their slots up at their next slice
-// so that waits take turns. *timer is created on first need and shared by the
-// call's later waits.
-func takeSlot[T any](s *Semaphore, op string, slots chan T, queued *int32, ctx context.Context, ctxDone <-chan struct{}, w *cWait, timer **time.Timer) (T, error) {
-	select {
-	case t := <-slots:
-		return t, nil
-	default:
-	}
-	if queued != nil {
-		atomic.AddInt32(queued, 1)
-		defer atomic.AddInt32(queued, -1)
-	}
-	var zero T
-	for {
-		var expired <-chan time.Time
-		if w.mode == waitAbs {
-			if *timer == nil {
-				*timer = time.NewTimer(untilDeadline(w))
-			}
-			expired = (*timer).C
-		}
-		select {
-		case t := <-slots:
-			return t, nil
-		case <-s.h.done:
-			return zero, closedErr(op, s.name)
-		case <-ctxDone:
-			return zero, &Error{Op: op, Name: s.name, Err: ctx.Err()}
-		case <-expired:
-			// The Go timer runs on the monotonic clock: a CLOCK_REALTIME
-			// deadline may have moved with the wall clock. Re-read it.
-			if d := untilDeadline(w); d > 0 {
-				(*timer).Reset(d)
-				continue
-			}
-			rc := cSemTryWait(s.sem)
-			switch {
-			case rc == 0:
-				return zero, errAcquired
-			case rc != -int32(unix.EAGAIN):
-				return zero, errnoErr(op, s.name, rc)
-			}
-			return zero, s.waitErr(op, -int32(unix.ETIMEDOUT), ctx)
-		}
-	}
-}
-
-// untilDeadline returns how long until w's absolute deadline on its clock
-// (read with clock_gettime, only when a wait has to block in Go).
-func untilDeadline(w *cWait) time.Duration {
-	var now unix.Timespec
-	if unix.ClockGettime(w.clock, &now) != nil {
-		return 0
-	}
-	switch ds := w.sec - now.Sec; {
-	case ds > 1<<32:
-		return math.MaxInt64
-	case ds < -1<<32:
-		return 0
-	default:
-		return time.Duration(ds)*time.Second + time.Duration(w.nsec-now.Nsec)
-	}
+	return waitTarget{h: &s.h, q: &s.q, p: s.sem, name: s.name, kind: waitSem}.block(op, w, ctx)
 }
 
 // Close releases the semaphore: sem_close(3) for a named one (the name stays
@@ -558,7 +340,7 @@ func (s *Semaphore) close(destroy bool) error {
 	if s == nil || !s.h.valid() {
 		return nilErr(op)
 	}
-	rc, first := s.h.closeWaking(s.stopWaits, func() int32 {
+	rc, first := s.h.closeWaking(s.q.stopWaits, func() int32 {
 		s.cleanup.Stop()
 		var rc int32
 		switch s.kind {

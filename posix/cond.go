@@ -1,0 +1,326 @@
+package posix
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// CondAttr is a pthread_condattr_t, as the values to set on it. The zero value
+// is libc's default: a private condition timed on CLOCK_REALTIME.
+type CondAttr struct {
+	Shared bool  // PTHREAD_PROCESS_SHARED (always set by InitCondAt)
+	Clock  int32 // pthread_condattr_setclock: unix.CLOCK_REALTIME (0) or unix.CLOCK_MONOTONIC
+}
+
+// condSlots bounds the goroutines of the process waiting in
+// pthread_cond_wait at once (each holds its OS thread while it waits). A
+// condition wait is one libc call, not slices: a wait that timed out between
+// slices and waited again could miss a signal sent in between.
+var condSlots = func() chan struct{} {
+	c := make(chan struct{}, waitersPerProcess)
+	for i := 0; i < waitersPerProcess; i++ {
+		c <- struct{}{}
+	}
+	return c
+}()
+
+// Cond is a pthread_cond_t: in C memory from NewCond, or inside a Mapping,
+// shared with other processes, from InitCondAt or CondAt. It is used with a
+// Mutex the caller holds, exactly as in C.
+//
+// Waits follow pthread_cond_wait(3), spurious wake-ups included, which callers
+// must tolerate (loop on the predicate). At most 32 goroutines of the process
+// wait in libc at once; one that finds no room acts as a spurious wake-up: it
+// unlocks the mutex, waits in Go until a waiter leaves libc, relocks the mutex
+// and returns nil. Close, cancellation and LockContext-style deadlines wake
+// the waiters in libc with pthread_cond_broadcast, which other processes'
+// waiters may also see as a spurious wake-up.
+//
+// A Cond is safe for concurrent use. Close must not be called while holding
+// the mutex its waiters use: they leave libc only after relocking it.
+type Cond struct {
+	h       handle
+	c       unsafe.Pointer // *pthread_cond_t
+	kind    objKind
+	owner   *Mapping
+	inC     atomic.Int32 // goroutines inside pthread_cond_wait
+	cleanup runtime.Cleanup
+}
+
+func newCond(p unsafe.Pointer, kind objKind) *Cond {
+	c := &Cond{c: p, kind: kind}
+	c.h.init(true)
+	if kind == objHeap {
+		c.cleanup = runtime.AddCleanup(c, func(p unsafe.Pointer) { cCondFree(p) }, p)
+	}
+	return c
+}
+
+func (a *CondAttr) c(shared bool) (pshared, clock int32) {
+	if a != nil {
+		clock = a.Clock
+		if a.Shared {
+			pshared = 1
+		}
+	}
+	if shared {
+		pshared = 1
+	}
+	return pshared, clock
+}
+
+// NewCond creates a condition variable in C memory with pthread_cond_init(3)
+// and attr (nil: the defaults). An unsupported clock fails with EINVAL, from
+// pthread_condattr_setclock.
+func NewCond(attr *CondAttr) (*Cond, error) {
+	const op = "pthread_cond_init"
+	if !cgoEnabled {
+		return nil, cgoErr(op, "")
+	}
+	pshared, clock := attr.c(false)
+	p, rc := cCondNew(pshared, clock)
+	if rc != 0 {
+		return nil, errnoErr(op, "", rc)
+	}
+	return newCond(p, objHeap), nil
+}
+
+// InitCondAt creates a process-shared condition variable with
+// pthread_cond_init(3) at offset off of m (checked as for InitMutexAt; size
+// SizeofCond). Close calls pthread_cond_destroy; unmapping only detaches.
+func InitCondAt(m *Mapping, off int, attr *CondAttr) (*Cond, error) {
+	const op = "pthread_cond_init"
+	pshared, clock := attr.c(true)
+	return placeCond(op, m, off, func(p unsafe.Pointer) int32 { return cCondInit(p, pshared, clock) }, objInit)
+}
+
+// CondAt attaches to the condition variable another process (Go or C) or this
+// one initialised at offset off of m; no libc call (the bytes are probed).
+func CondAt(m *Mapping, off int) (*Cond, error) {
+	const op = "pthread_cond_wait"
+	return placeCond(op, m, off, func(p unsafe.Pointer) int32 { return cProbeReadable(p, SizeofCond) }, objAttached)
+}
+
+func placeCond(op string, m *Mapping, off int, init func(unsafe.Pointer) int32, kind objKind) (*Cond, error) {
+	var c *Cond
+	err := placeObj(op, m, off, SizeofCond, AlignofSync, init, func(p unsafe.Pointer) child {
+		c = newCond(p, kind)
+		c.owner = m
+		return c
+	})
+	return c, err
+}
+
+// Signal wakes at least one waiter, with pthread_cond_signal(3).
+func (c *Cond) Signal() error { return c.wake("pthread_cond_signal", false) }
+
+// Broadcast wakes every waiter, with pthread_cond_broadcast(3).
+func (c *Cond) Broadcast() error { return c.wake("pthread_cond_broadcast", true) }
+
+func (c *Cond) wake(op string, all bool) error {
+	if c == nil || !c.h.valid() {
+		return nilErr(op)
+	}
+	if !c.h.enter() {
+		return closedErr(op, "")
+	}
+	var rc int32
+	if all {
+		rc = cCondBroadcast(c.c)
+	} else {
+		rc = cCondSignal(c.c)
+	}
+	c.h.leave()
+	if rc != 0 {
+		return errnoErr(op, "", rc)
+	}
+	return nil
+}
+
+// Wait atomically unlocks mu and waits for a signal, then relocks mu before
+// returning, as pthread_cond_wait(3). The caller must hold mu (an
+// error-checking mutex says EPERM otherwise). With a robust mu whose owner
+// died meanwhile, the error wraps EOWNERDEAD and mu is held. Whatever Wait
+// returns, mu is held again (but for EPERM and EINVAL, as in libc), including
+// after Close (os.ErrClosed).
+func (c *Cond) Wait(mu *Mutex) error {
+	w := cWait{mode: waitForever}
+	return c.wait("pthread_cond_wait", mu, &w, nil)
+}
+
+// TimedWait is Wait with an absolute deadline abs read on the condition's own
+// clock (CondAttr.Clock, CLOCK_REALTIME by default), as
+// pthread_cond_timedwait(3): ETIMEDOUT when it passes first.
+func (c *Cond) TimedWait(mu *Mutex, abs unix.Timespec) error {
+	w := cWait{sec: abs.Sec, nsec: abs.Nsec, clock: -1, mode: waitAbs}
+	return c.wait("pthread_cond_timedwait", mu, &w, nil)
+}
+
+// ClockWait is Wait with an absolute deadline on clock, as
+// pthread_cond_clockwait(3).
+func (c *Cond) ClockWait(mu *Mutex, clock int32, abs unix.Timespec) error {
+	w := cWait{sec: abs.Sec, nsec: abs.Nsec, clock: clock, mode: waitAbs}
+	return c.wait("pthread_cond_clockwait", mu, &w, nil)
+}
+
+// WaitTimeout is Wait bounded by d on CLOCK_MONOTONIC (pthread_cond_clockwait
+// with a deadline fixed when the call starts).
+func (c *Cond) WaitTimeout(mu *Mutex, d time.Duration) error {
+	w := cWait{sec: int64(d / time.Second), nsec: int64(d % time.Second), mode: waitRel}
+	return c.wait("pthread_cond_clockwait", mu, &w, nil)
+}
+
+// WaitContext is Wait until ctx is done: the wait is woken (a broadcast) and
+// returns an error wrapping ctx.Err() with mu held again. A ctx done on entry
+// returns at once, mu untouched.
+func (c *Cond) WaitContext(ctx context.Context, mu *Mutex) error {
+	const op = "pthread_cond_clockwait"
+	if err := ctx.Err(); err != nil {
+		if c == nil || !c.h.valid() {
+			return nilErr(op)
+		}
+		return &Error{Op: op, Err: err}
+	}
+	w := ctxWait(ctx)
+	return c.wait(op, mu, &w, ctx)
+}
+
+func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
+	if c == nil || !c.h.valid() || mu == nil || !mu.h.valid() {
+		return nilErr(op)
+	}
+	if !c.h.enter() {
+		return closedErr(op, "")
+	}
+	defer c.h.leave()
+	if !mu.h.enter() {
+		return closedErr(op, "")
+	}
+	defer mu.h.leave()
+	select {
+	case <-condSlots:
+	default:
+		return c.noRoom(op, mu, ctx)
+	}
+	defer func() { condSlots <- struct{}{} }()
+	// Close and cancellation wake the wait with broadcasts, repeated until
+	// the wait has left libc (a broadcast sent just before the wait entered
+	// pthread_cond_wait would be lost).
+	var left atomic.Bool
+	if ctx != nil {
+		stop := context.AfterFunc(ctx, func() {
+			if !c.h.enter() {
+				return // Close wakes it
+			}
+			defer c.h.leave()
+			for !left.Load() {
+				cCondBroadcast(c.c)
+				time.Sleep(time.Millisecond)
+			}
+		})
+		defer stop()
+	}
+	c.inC.Add(1)
+	if c.h.closed() {
+		c.inC.Add(-1)
+		left.Store(true)
+		return closedErr(op, "")
+	}
+	rc := cCondWait(c.c, mu.mu, w)
+	c.inC.Add(-1)
+	left.Store(true)
+	switch {
+	case rc == -int32(unix.EOWNERDEAD):
+		return errnoErr(op, "", rc) // mu held: the caller must repair first
+	case c.h.closed():
+		return closedErr(op, "")
+	case ctx != nil && ctx.Err() != nil:
+		return &Error{Op: op, Err: ctx.Err()}
+	case rc != 0:
+		return waitTarget{}.waitErr(op, rc, ctx)
+	}
+	return nil
+}
+
+// noRoom is a wait that found the process's condition-wait slots all taken:
+// a spurious wake-up, as POSIX allows. It unlocks mu, waits in Go until a
+// waiter leaves libc (at most a wait slice, or Close, or ctx), relocks mu and
+// returns nil: the caller rechecks its predicate and waits again.
+func (c *Cond) noRoom(op string, mu *Mutex, ctx context.Context) error {
+	if rc := cMutexUnlock(mu.mu); rc < 0 {
+		return errnoErr(op, "", rc) // not the caller's: EPERM, as libc says
+	} else if rc == 0 {
+		runtime.UnlockOSThread()
+	}
+	var ctxDone <-chan struct{}
+	if ctx != nil {
+		ctxDone = ctx.Done()
+	}
+	t := time.NewTimer(waitSlice)
+	var err error
+	select {
+	case s := <-condSlots:
+		condSlots <- s
+	case <-c.h.done:
+		err = closedErr(op, "")
+	case <-ctxDone:
+		err = &Error{Op: op, Err: ctx.Err()}
+	case <-t.C:
+	}
+	t.Stop()
+	// Relock as pthread_cond_wait would, whatever happened.
+	lw := cWait{mode: waitForever}
+	if lerr := mu.lock("pthread_mutex_lock", &lw, nil); lerr != nil {
+		return lerr // EOWNERDEAD (held) or the mutex's own failure
+	}
+	return err
+}
+
+// Close releases the condition variable: pthread_cond_destroy(3) and free for
+// one from NewCond, pthread_cond_destroy for one from InitCondAt, nothing for
+// one from CondAt. Waiters are woken (pthread_cond_broadcast) and return an
+// error wrapping os.ErrClosed once they have relocked their mutex.
+func (c *Cond) Close() error { return c.close(true) }
+
+func (c *Cond) closeForUnmap() { _ = c.close(false) }
+
+func (c *Cond) close(destroy bool) error {
+	const op = "pthread_cond_destroy"
+	if c == nil || !c.h.valid() {
+		return nilErr(op)
+	}
+	// Broadcast until every waiter has left libc (one that was about to
+	// enter when the first broadcast went out would miss it).
+	wake := func() {
+		for c.inC.Load() > 0 {
+			cCondBroadcast(c.c)
+			time.Sleep(time.Millisecond)
+		}
+	}
+	rc, first := c.h.closeWaking(wake, func() int32 {
+		c.cleanup.Stop()
+		var rc int32
+		switch {
+		case c.kind == objHeap:
+			rc = cCondFree(c.c)
+		case c.kind == objInit && destroy:
+			rc = cCondDestroy(c.c)
+		}
+		if c.owner != nil {
+			c.owner.forget(c)
+		}
+		return rc
+	})
+	if !first {
+		return closedErr(op, "")
+	}
+	if rc != 0 {
+		return errnoErr(op, "", rc)
+	}
+	return nil
+}
