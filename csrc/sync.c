@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* The calling thread's id, cached: the unlock shims compare it with the owner
@@ -93,19 +95,37 @@ int libcipc_mutex_free(pthread_mutex_t *m)
 	return -rc;
 }
 
+/*
+ * pthread_mutex_trylock. glibc 2.36 answers ENOTRECOVERABLE for a robust mutex
+ * made unrecoverable (unlocked after EOWNERDEAD without
+ * pthread_mutex_consistent) but leaves the lock word holding the caller's tid,
+ * so every later lock times out (pthread_mutex_lock releases it: the trylock
+ * path only does when the caller held it before). Release it the way
+ * pthread_mutex_lock does: the word back to 0, one waiter woken (a robust
+ * mutex's futex is always shared). Not for PI mutexes, whose word the kernel
+ * owns. See docs/SEMANTICS.md.
+ */
+static int mutex_try(void *p)
+{
+	pthread_mutex_t *m = p;
+	int rc = pthread_mutex_trylock(m);
+	if (rc == ENOTRECOVERABLE && (m->__data.__kind & 0x10 /* robust */) &&
+	    !(m->__data.__kind & 0x20 /* PI */) &&
+	    (__atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE) & FUTEX_TID_MASK) == tid()) {
+		__atomic_store_n(&m->__data.__lock, 0, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE, 1, NULL, NULL, 0);
+	}
+	return rc;
+}
+
 int libcipc_mutex_trylock(pthread_mutex_t *m)
 {
-	return -pthread_mutex_trylock(m);
+	return -mutex_try(m);
 }
 
 static int mutex_attempt(void *m, clockid_t clock, const struct timespec *abs)
 {
 	return pthread_mutex_clocklock(m, clock, abs);
-}
-
-static int mutex_try(void *m)
-{
-	return pthread_mutex_trylock(m);
 }
 
 int libcipc_mutex_lock_begin(pthread_mutex_t *m, libcipc_wait *w)

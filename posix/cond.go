@@ -211,8 +211,9 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	// Close and cancellation wake the wait with broadcasts, repeated until
 	// the wait has left libc (a broadcast sent just before the wait entered
 	// pthread_cond_wait would be lost).
-	var left atomic.Bool
+	var left *atomic.Bool // only a context's wake-up needs it (and allocates it)
 	if ctx != nil {
+		left = new(atomic.Bool)
 		stop := context.AfterFunc(ctx, func() {
 			if !c.h.enter() {
 				return // Close wakes it
@@ -228,12 +229,16 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	c.inC.Add(1)
 	if c.h.closed() {
 		c.inC.Add(-1)
-		left.Store(true)
+		if left != nil {
+			left.Store(true)
+		}
 		return closedErr(op, "")
 	}
 	rc := cCondWait(c.c, mu.mu, w)
 	c.inC.Add(-1)
-	left.Store(true)
+	if left != nil {
+		left.Store(true)
+	}
 	switch {
 	case rc == -int32(unix.EOWNERDEAD):
 		return errnoErr(op, "", rc) // mu held: the caller must repair first

@@ -121,5 +121,41 @@ type child interface {
 	closeForUnmap()
 }
 
-// inFlight reports whether calls are in flight.
-func (h *handle) inFlight() bool { return h.state.Load()&^closedBit != 0 }
+// closeDeferred is close for handles whose calls in flight cannot be woken
+// (a barrier wait): it marks the handle closed at once; with calls in
+// flight, release runs in another goroutine when the last has left, and
+// closeDeferred returns deferred true. first is false when the handle was
+// already closed.
+func (h *handle) closeDeferred(release func() int32) (rc int32, first, deferred bool) {
+	if h.closed() {
+		return 0, false, false // closing may be held until the release: do not wait
+	}
+	h.closing.Lock()
+	old := h.state.Load()
+	for {
+		if old&closedBit != 0 {
+			h.closing.Unlock()
+			return 0, false, false
+		}
+		if old != 0 && h.drained == nil {
+			h.drained = make(chan struct{})
+		}
+		if h.state.CompareAndSwap(old, old|closedBit) {
+			break
+		}
+		old = h.state.Load()
+	}
+	if h.done != nil {
+		close(h.done)
+	}
+	if old == 0 {
+		defer h.closing.Unlock()
+		return release(), true, false
+	}
+	go func() {
+		defer h.closing.Unlock()
+		<-h.drained
+		release()
+	}()
+	return 0, true, true
+}

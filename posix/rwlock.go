@@ -423,18 +423,20 @@ func (b *Barrier) close(destroy bool) error {
 		}
 		return rc
 	}
-	if b.h.inFlight() && destroy {
-		if b.h.closed() {
+	if !destroy {
+		// Unmap: the mapping waits for its children to leave C.
+		if _, first := b.h.close(release); !first {
 			return closedErr(op, "")
 		}
-		go b.h.close(release)
-		return &Error{Op: op, Err: unix.EBUSY}
+		return nil
 	}
-	rc, first := b.h.close(release)
-	if !first {
+	rc, first, deferred := b.h.closeDeferred(release)
+	switch {
+	case !first:
 		return closedErr(op, "")
-	}
-	if rc != 0 {
+	case deferred:
+		return &Error{Op: op, Err: unix.EBUSY}
+	case rc != 0:
 		return errnoErr(op, "", rc)
 	}
 	return nil

@@ -70,6 +70,7 @@ func TestMain(m *testing.M) {
 	// taking the descriptor baseline.
 	_ = exec.Command("true").Run()
 	warmUpNotify()
+	warmUpKeyDestructors()
 	before := openFds()
 	code := m.Run()
 	if peerDir != "" {
@@ -99,6 +100,14 @@ func warmUpNotify() {
 	defer q.Close()
 	if q.NotifyFunc(func() {}) == nil {
 		q.NotifyCancel()
+	}
+}
+
+// warmUpKeyDestructors makes posix start the pipe that carries Go key
+// destructors from exiting threads (it lives until the process exits).
+func warmUpKeyDestructors() {
+	if k, err := posix.NewKey(posix.GoDestructor(func(uintptr) {})); err == nil {
+		k.Delete()
 	}
 }
 
