@@ -101,12 +101,21 @@ func keyName(key IPCKey) string {
 }
 
 // checkID makes sure an id fits the C int libc takes (a larger Go int would
-// name another object once cut to 32 bits).
+// name another object once cut to 32 bits). The name is formatted only for an
+// error: the hot paths do not allocate.
 func checkID(op, kind string, id int) error {
 	if !cgoEnabled {
 		return cgoErr(op, idName(kind, id))
 	}
-	return cInt(op, idName(kind, id), "id", id)
+	return checkInt(op, kind, id, "id", id)
+}
+
+// checkInt is cInt for an argument of a call on an id.
+func checkInt(op, kind string, id int, what string, v int) error {
+	if int(int32(v)) != v {
+		return cInt(op, idName(kind, id), what, v)
+	}
+	return nil
 }
 
 // Ftok turns an existing path and the low 8 bits of id into a key with
@@ -245,7 +254,10 @@ func SemCtl(id, semnum, cmd, val int) (int, error) {
 	default:
 		return 0, invalidArg(op, idName("semid", id), fmt.Sprintf("cmd %d: SemCtl takes GETVAL, SETVAL, GETPID, GETNCNT, GETZCNT, IPC_RMID", cmd))
 	}
-	if err := cInts(op, idName("semid", id), "semnum", semnum, "val", val); err != nil {
+	if err := checkInt(op, "semid", id, "semnum", semnum); err != nil {
+		return 0, err
+	}
+	if err := checkInt(op, "semid", id, "val", val); err != nil {
 		return 0, err
 	}
 	rc := cSemctl(int32(id), int32(semnum), int32(cmd), int32(val))
@@ -336,7 +348,7 @@ func msgsnd(ctx context.Context, id, mtype int, data []byte, flags int) error {
 	if err := checkID(op, "msqid", id); err != nil {
 		return err
 	}
-	if err := cInt(op, idName("msqid", id), "flags", flags); err != nil {
+	if err := checkInt(op, "msqid", id, "flags", flags); err != nil {
 		return err
 	}
 	if ctx != nil && ctx.Err() != nil {
@@ -381,7 +393,7 @@ func msgrcv(ctx context.Context, id int, buf []byte, msgtyp, flags int) (int, in
 	if err := checkID(op, "msqid", id); err != nil {
 		return 0, 0, err
 	}
-	if err := cInt(op, idName("msqid", id), "flags", flags); err != nil {
+	if err := checkInt(op, "msqid", id, "flags", flags); err != nil {
 		return 0, 0, err
 	}
 	if ctx != nil && ctx.Err() != nil {
@@ -459,7 +471,7 @@ func ShmAt(id, flags int) (*Mapping, error) {
 	if err := checkID(op, "shmid", id); err != nil {
 		return nil, err
 	}
-	if err := cInt(op, idName("shmid", id), "flags", flags); err != nil {
+	if err := checkInt(op, "shmid", id, "flags", flags); err != nil {
 		return nil, err
 	}
 	if flags&^(unix.SHM_RDONLY|SHM_EXEC) != 0 {
