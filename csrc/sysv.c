@@ -66,13 +66,19 @@ int libcipc_semop_begin(int id, const void *ops, size_t n, libcipc_wait *w)
 		w->clock = CLOCK_MONOTONIC;
 		w->mode = LIBCIPC_WAIT_ABS;
 	}
-	struct sembuf tmp[LIBCIPC_SEMOP_FAST];
-	if (n > LIBCIPC_SEMOP_FAST)
-		return -EAGAIN; /* no first try: straight to the wait */
-	memcpy(tmp, ops, n * sizeof tmp[0]);
+	struct sembuf local[LIBCIPC_SEMOP_FAST], *tmp = local;
+	if (n > LIBCIPC_SEMOP_FAST) {
+		/* Longer than any default SEMOPM (500 ops is 3 KB): rare. */
+		if (n > SIZE_MAX / sizeof *tmp || (tmp = malloc(n * sizeof *tmp)) == NULL)
+			return -EAGAIN; /* no first try: the wait decides */
+	}
+	memcpy(tmp, ops, n * sizeof *tmp);
 	for (size_t i = 0; i < n; i++)
 		tmp[i].sem_flg |= IPC_NOWAIT;
-	return semop(id, tmp, n) == 0 ? 0 : -errno;
+	int rc = semop(id, tmp, n) == 0 ? 0 : -errno;
+	if (tmp != local)
+		free(tmp);
+	return rc;
 }
 
 /* The wait's prologue and its check between system calls: publish the thread

@@ -244,8 +244,8 @@ int libcipc_semget(int32_t key, int nsems, int flags);
 /* semop(id, ops, n) exactly as given (every op has IPC_NOWAIT: it never blocks). */
 int libcipc_semop(int id, void *ops, size_t n);
 /*
- * The first try of a blocking semop: the n (<= LIBCIPC_SEMOP_FAST) operations
- * copied with IPC_NOWAIT added, one semop; -EAGAIN means some operation would
+ * The first try of a blocking semop: the n operations copied (on the stack up
+ * to LIBCIPC_SEMOP_FAST, else malloc'd) with IPC_NOWAIT added, one semop; -EAGAIN means some operation would
  * block (or an IPC_NOWAIT one of the caller's: the wait finds out). A
  * LIBCIPC_WAIT_REL duration in w becomes an absolute CLOCK_MONOTONIC deadline
  * first (when the call starts, as semtimedop's relative timeout).
