@@ -46,7 +46,7 @@ func BenchmarkSysvSemOp(b *testing.B) {
 
 // The same with SEM_UNDO on both operations (the kernel keeps an undo entry).
 func BenchmarkSysvSemOpUndo(b *testing.B) {
-	cNs := cReferenceOf(b, "sysvpeer", "bench-semop", "1000000")
+	cNs := cReferenceOf(b, "sysvpeer", "bench-semop-undo", "1000000")
 	id := benchSemSet(b)
 	acquire, release := []posix.SemBuf{{Op: -1, Flg: posix.SEM_UNDO}}, []posix.SemBuf{{Op: 1, Flg: posix.SEM_UNDO}}
 	b.ReportAllocs()

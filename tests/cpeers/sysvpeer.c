@@ -395,7 +395,7 @@ static int cmd_shm_hold(char **argv)
 
 /* ---- C reference loops for the benchmarks --------------------------------- */
 
-static int cmd_bench_semop(char **argv)
+static int bench_semop(char **argv, short flg)
 {
     long long n;
     if (!parse_n(argv[0], &n))
@@ -406,7 +406,7 @@ static int cmd_bench_semop(char **argv)
     union semun arg = {.val = 1};
     if (semctl(id, 0, SETVAL, arg) != 0)
         fail("semctl", "SETVAL");
-    struct sembuf acquire = {0, -1, 0}, release = {0, 1, 0};
+    struct sembuf acquire = {0, -1, flg}, release = {0, 1, flg};
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
     for (long long i = 0; i < n; i++) {
         if (semop(id, &acquire, 1) != 0)
@@ -418,6 +418,16 @@ static int cmd_bench_semop(char **argv)
     semctl(id, 0, IPC_RMID);
     print_ns_per_op(t1 - t0, n);
     return EXIT_OK;
+}
+
+static int cmd_bench_semop(char **argv)
+{
+    return bench_semop(argv, 0);
+}
+
+static int cmd_bench_semop_undo(char **argv)
+{
+    return bench_semop(argv, SEM_UNDO);
 }
 
 static int cmd_bench_msg(char **argv)
@@ -465,6 +475,7 @@ static const struct command commands[] = {
     {"shm-sempost", 2, cmd_shm_sempost, "ID OFF"},
     {"shm-hold", 1, cmd_shm_hold, "ID"},
     {"bench-semop", 1, cmd_bench_semop, "N"},
+    {"bench-semop-undo", 1, cmd_bench_semop_undo, "N"},
     {"bench-msg", 2, cmd_bench_msg, "N SIZE"},
 };
 
