@@ -675,7 +675,9 @@ func sysvBlock(op, name string, ctx context.Context, c *sysvCall) (int64, error)
 			inC.Store(slot)
 		}
 		if ctx != nil && ctx.Err() != nil {
-			inC.Store(-1)
+			if inC != nil {
+				inC.Store(-1)
+			}
 			processWaitSlots <- slot
 			return 0, &Error{Op: op, Name: name, Err: ctx.Err()}
 		}
