@@ -358,4 +358,77 @@ int libcipc_spin_unlock(pthread_spinlock_t *s);
 
 /* ---- sysv: svipc(7), semget(2), semop(2), shmget(2), shmat(2), msgget(2) ---- */
 
+/*
+ * System V IPC (sysvipc(7)). Structures are glibc's own (struct sembuf,
+ * semid_ds, shmid_ds, msqid_ds, from <sys/sem.h>, <sys/shm.h>, <sys/msg.h>,
+ * which sysv.c includes); the Go side mirrors them and checks sizes and
+ * offsets at compile time. Pointers to them are void * here so that this
+ * header does not pull the System V headers into every shim.
+ *
+ * Blocking calls (semop, semtimedop, msgsnd, msgrcv without IPC_NOWAIT) are a
+ * non-blocking first try (one crossing, no slot), then a *_wait shim that blocks
+ * in the kernel in one of the LIBCIPC_WAIT_SLOTS process slots. The wait stores
+ * its thread id in libcipc_sysv_tid[slot]; to stop it (cancellation, or a slot
+ * wanted by queued waits) Go sets libcipc_wait_stop[slot] and sends SIGURG to
+ * that thread: System V calls are never restarted after a handler (signal(7)),
+ * so the call returns EINTR and the shim returns LIBCIPC_SYSV_STOPPED (not an
+ * errno, and never a length). Any other EINTR (a signal the wait did not ask
+ * for) is retried, against the same deadline for semtimedop.
+ */
+#define LIBCIPC_SYSV_STOPPED (-100000)
+extern int libcipc_sysv_tid[LIBCIPC_WAIT_SLOTS];
+
+/* ftok(path, id) into *key; 0 or -errno (key_t may be any int, -1 included). */
+int libcipc_ftok(const char *path, int id, int32_t *key);
+
+#define LIBCIPC_SEMOP_FAST 64 /* operations copied for the non-blocking first try */
+int libcipc_semget(int32_t key, int nsems, int flags);
+/* semop(id, ops, n) exactly as given (every op has IPC_NOWAIT: it never blocks). */
+int libcipc_semop(int id, void *ops, size_t n);
+/*
+ * The first try of a blocking semop: the n operations copied (on the stack up
+ * to LIBCIPC_SEMOP_FAST, else malloc'd) with IPC_NOWAIT added, one semop; -EAGAIN means some operation would
+ * block (or an IPC_NOWAIT one of the caller's: the wait finds out). A
+ * LIBCIPC_WAIT_REL duration in w becomes an absolute CLOCK_MONOTONIC deadline
+ * first (when the call starts, as semtimedop's relative timeout).
+ */
+int libcipc_semop_begin(int id, const void *ops, size_t n, libcipc_wait *w);
+/* semop (w->mode LIBCIPC_WAIT_FOREVER) or semtimedop with the time left until
+ * the CLOCK_MONOTONIC deadline in w (EAGAIN once it passed, as semtimedop):
+ * 0, -errno, or LIBCIPC_SYSV_STOPPED. */
+int libcipc_semop_wait(int id, void *ops, size_t n, const libcipc_wait *w, int slot);
+/* semctl with an int argument (GETVAL, SETVAL, GETPID, GETNCNT, GETZCNT,
+ * IPC_RMID): semctl's result or -errno. */
+int libcipc_semctl(int id, int num, int cmd, int val);
+/* semctl(id, 0, cmd, buf) with a struct semid_ds * (IPC_STAT, IPC_SET). */
+int libcipc_semctl_ds(int id, int cmd, void *buf);
+/* GETALL/SETALL into/from vals[n]: first semctl(IPC_STAT) for sem_nsems, so
+ * that the kernel never writes or reads past vals; returns 0, -errno, or
+ * sem_nsems (> 0) when n is smaller and nothing was done. */
+int libcipc_semctl_all(int id, int cmd, unsigned short *vals, size_t n);
+
+/* Messages up to this many bytes are staged in a stack buffer (struct msgbuf
+ * needs mtype just before mtext); larger ones in malloc'd memory. */
+#define LIBCIPC_MSG_STACK 8192
+int libcipc_msgget(int32_t key, int flags);
+/* msgsnd of {mtype, data[n]}. */
+int libcipc_msgsnd(int id, long mtype, const void *data, size_t n, int flags);
+/* msgrcv into a buffer of n bytes, text copied to buf: the length or -errno;
+ * the message's type in *mtype. */
+long libcipc_msgrcv(int id, void *buf, size_t n, long msgtyp, int flags, long *mtype);
+/* Blocking forms (flags without IPC_NOWAIT), stopped as semop_wait. */
+int libcipc_msgsnd_wait(int id, long mtype, const void *data, size_t n, int flags, int slot);
+long libcipc_msgrcv_wait(int id, void *buf, size_t n, long msgtyp, int flags, long *mtype, int slot);
+/* msgctl(id, cmd, buf) with a struct msqid_ds * (IPC_STAT, IPC_SET, IPC_RMID). */
+int libcipc_msgctl(int id, int cmd, void *buf);
+
+int libcipc_shmget(int32_t key, size_t size, int flags);
+/* shmat(id, NULL, flags), then shmctl(IPC_STAT) (stated helper) for the
+ * segment's size into *size; a failed IPC_STAT detaches and reports its errno. */
+libcipc_ptr libcipc_shmat(int id, int flags, uint64_t *size);
+int libcipc_shmdt(const void *addr);
+/* shmctl(id, cmd, buf) with a struct shmid_ds * (IPC_STAT, IPC_SET, IPC_RMID,
+ * SHM_LOCK, SHM_UNLOCK). */
+int libcipc_shmctl(int id, int cmd, void *buf);
+
 #endif /* LIBCIPC_H */

@@ -34,6 +34,23 @@
 //	MessageQueue.Close                 mq_close(3)
 //	NewSignalReceiver                  sigaction(2) with SA_SIGINFO
 //	Strerror                           strerror_r(3)
+//	Ftok                               ftok(3)
+//	SemGet, SemOp, SemTimedOp          semget(2), semop(2), semtimedop(2)
+//	SemCtl, SemCtlAll, SemCtlStat      semctl(2)
+//	MsgGet, MsgSnd, MsgRcv, MsgCtl     msgget(2), msgsnd(2), msgrcv(2), msgctl(2)
+//	ShmGet, ShmAt, ShmDt, ShmCtl       shmget(2), shmat(2), shmdt(2), shmctl(2)
+//
+// System V IPC (sysvipc(7)) is the older family, beside the POSIX one: objects
+// are named by an integer key (Ftok makes one from a path), used through an
+// integer id, listed by ipcs(1), and live until IPC_RMID whoever created them;
+// the functions take ids, there are no handles. Prefer it when a process may
+// die holding a semaphore (SEM_UNDO makes the kernel undo its operations; a
+// POSIX semaphore stays taken), when several semaphores must change together
+// (one semop is atomic across a set), when receivers select messages by type,
+// or to talk to programs that use it. Prefer POSIX otherwise: an uncontended
+// POSIX semaphore needs no system call (about 12 times cheaper from Go, see
+// docs/SEMANTICS.md), names are paths, and message queues have descriptors and
+// notification. ShmAt returns the same Mapping as POSIX shared memory.
 //
 // Handles (Semaphore, SharedMemory, Mapping, MessageQueue, SignalReceiver) own their C object, are safe for
 // concurrent use, and are released once by Close (Unmap for a Mapping): later
@@ -42,7 +59,9 @@
 // ClockWait) and Go forms (WaitTimeout on CLOCK_MONOTONIC, WaitContext), and
 // hold a bounded number of OS threads however many goroutines block: semaphore
 // waits run in C in short slices, a few at a time; message queue calls wait on
-// the Go runtime's netpoller and hold no thread at all.
+// the Go runtime's netpoller and hold no thread at all; blocking System V calls
+// wait in the kernel on the same bounded set of threads, and a signal
+// (SIGURG) interrupts them on cancellation.
 //
 // The deliberate differences from calling libc from C are listed in
 // docs/SEMANTICS.md of the module.

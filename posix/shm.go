@@ -199,6 +199,7 @@ type Mapping struct {
 	length   int
 	prot     int
 	name     string
+	shmat    bool       // from ShmAt: Unmap is shmdt(2), Remap is refused
 	mu       sync.Mutex // guards children
 	children map[child]struct{}
 }
@@ -498,6 +499,9 @@ func (m *Mapping) Remap(newLen int, flags int) error {
 	if newLen < 0 {
 		return invalidArg(op, m.name, fmt.Sprintf("negative length %d", newLen))
 	}
+	if m.shmat {
+		return &Error{Op: op, Name: m.name, Err: &argError{msg: shmatRemap, errno: unix.EINVAL}}
+	}
 	if flags&^unix.MREMAP_MAYMOVE != 0 {
 		// MREMAP_FIXED and MREMAP_DONTUNMAP take a new address, which this
 		// API does not offer (glibc would read whatever is in the register).
@@ -527,9 +531,13 @@ func (m *Mapping) placed() bool {
 }
 
 // Unmap closes the objects placed in the mapping, then unmaps it with
-// munmap(2). A second Unmap returns an error wrapping os.ErrClosed.
+// munmap(2) (shmdt(2) for a segment from ShmAt). A second Unmap returns an
+// error wrapping os.ErrClosed.
 func (m *Mapping) Unmap() error {
-	const op = "munmap"
+	op := "munmap"
+	if m != nil && m.shmat {
+		op = "shmdt"
+	}
 	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
@@ -556,6 +564,9 @@ func (m *Mapping) Unmap() error {
 		wg.Wait()
 		m.amu.Lock()
 		defer m.amu.Unlock()
+		if m.shmat {
+			return cShmdt(m.addr)
+		}
 		return cMunmap(m.addr, uintptr(m.length))
 	})
 	if !first {

@@ -76,7 +76,8 @@ func TestMain(m *testing.M) {
 	if peerDir != "" {
 		os.RemoveAll(peerDir)
 	}
-	if left := append(leftovers(), leftoverQueues()...); len(left) > 0 {
+	// leftoverSysv: System V ids recorded by sysv_test.go.
+	if left := append(append(leftovers(), leftoverQueues()...), leftoverSysv()...); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: objects left by this run: %s\n", strings.Join(left, " "))
 		code = 1
 	}

@@ -46,19 +46,6 @@ func startSync(t *testing.T, lang, cmd string, args ...string) *proc {
 	return startGo(t, "sync-"+cmd, args)
 }
 
-// waitLine waits (bounded) until p has printed a line starting with prefix.
-func waitLine(t *testing.T, p *proc, prefix string) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		for _, l := range strings.Split(p.Stdout.String(), "\n") {
-			if strings.HasPrefix(l, prefix) {
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, time.Millisecond, "no %q line; stderr: %s", prefix, p.Stderr.String())
-}
-
 // onThread runs fn in a goroutine of its own and waits for it: lock owners
 // are threads, so a second owner needs a second goroutine.
 func onThread(fn func()) {
