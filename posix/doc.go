@@ -34,6 +34,22 @@
 //	MessageQueue.Close                 mq_close(3)
 //	NewSignalReceiver                  sigaction(2) with SA_SIGINFO
 //	Strerror                           strerror_r(3)
+//	Gettid, Getpid, Getppid            gettid(2), getpid(2), getppid(2)
+//	PthreadSelf                        pthread_self(3)
+//	NewKey, Key.Set, Get, Delete       pthread_key_create(3), pthread_setspecific(3), pthread_getspecific(3), pthread_key_delete(3)
+//	NewOnce, Once.Do                   pthread_once(3)
+//	NewThreadVar, ThreadVar.Get, Set   a __thread variable of the shim
+//	LockedThread                       runtime.LockOSThread, then clears the thread's values
+//	NewMutex, InitMutexAt, MutexAt     pthread_mutex_init(3) with pthread_mutexattr_*(3)
+//	Mutex.Lock, TryLock, TimedLock     pthread_mutex_lock(3), pthread_mutex_trylock(3), pthread_mutex_timedlock(3)
+//	Mutex.ClockLock, LockTimeout       pthread_mutex_clocklock(3)
+//	Mutex.Unlock, Consistent, Close    pthread_mutex_unlock(3), pthread_mutex_consistent(3), pthread_mutex_destroy(3)
+//	NewCond, InitCondAt, CondAt        pthread_cond_init(3) with pthread_condattr_*(3)
+//	Cond.Wait, TimedWait, ClockWait    pthread_cond_wait(3), pthread_cond_timedwait(3), pthread_cond_clockwait(3)
+//	Cond.Signal, Broadcast             pthread_cond_signal(3), pthread_cond_broadcast(3)
+//	NewRWLock, RWLock.RLock, Lock, …   pthread_rwlock_init(3), pthread_rwlock_rdlock(3), pthread_rwlock_wrlock(3), …
+//	NewBarrier, Barrier.Wait           pthread_barrier_init(3), pthread_barrier_wait(3)
+//	NewSpinLock, SpinLock.Lock, …      pthread_spin_init(3), pthread_spin_trylock(3), pthread_spin_unlock(3)
 //	Ftok                               ftok(3)
 //	SemGet, SemOp, SemTimedOp          semget(2), semop(2), semtimedop(2)
 //	SemCtl, SemCtlAll, SemCtlStat      semctl(2)
@@ -52,7 +68,16 @@
 // docs/SEMANTICS.md), names are paths, and message queues have descriptors and
 // notification. ShmAt returns the same Mapping as POSIX shared memory.
 //
-// Handles (Semaphore, SharedMemory, Mapping, MessageQueue, SignalReceiver) own their C object, are safe for
+// Threads: a goroutine is not a thread. What libc ties to a thread (a
+// mutex's owner, a key's or a ThreadVar's value, Gettid) only means something
+// while the goroutine is locked to its OS thread: Mutex.Lock and RWLock.Lock
+// pin the goroutine until Unlock, and LockedThread runs a func pinned and
+// clears the thread's values afterwards. Mutexes, conds, rwlocks, barriers and
+// spin locks live in C memory (New…) or at an offset of a shared Mapping
+// (Init…At / …At), with glibc's layout, so C programs share them.
+//
+// Handles (Semaphore, SharedMemory, Mapping, MessageQueue, SignalReceiver,
+// Mutex, Cond, RWLock, Barrier, SpinLock, Key, ThreadVar) own their C object, are safe for
 // concurrent use, and are released once by Close (Unmap for a Mapping): later
 // calls return an error wrapping os.ErrClosed, never a crash. Blocking calls
 // come in the libc forms (Wait, TimedWait with a CLOCK_REALTIME deadline,
