@@ -283,7 +283,16 @@ func (m *Mutex) lock(op string, w *cWait, ctx context.Context) error {
 	}
 	defer m.h.leave()
 	runtime.LockOSThread()
-	rc := cMutexLockBegin(m.mu, w)
+	var rc int32
+	if w.mode != waitAbs || validDeadline(w) {
+		// The common case, one crossing without the wait state (a pointer
+		// cgo would check): the mutex is free.
+		if rc = cMutexTryLock(m.mu); rc == -int32(unix.EBUSY) {
+			rc = cMutexLockBegin(m.mu, w) // fixes a relative deadline
+		}
+	} else {
+		rc = cMutexLockBegin(m.mu, w) // libc decides on a deadline it rejects
+	}
 	if taken(rc) {
 		if rc != 0 {
 			return errnoErr(op, "", rc)

@@ -14,15 +14,11 @@ package posix
 #cgo nocallback libcipc_mutex_lock_begin
 #cgo noescape libcipc_mutex_lock_loop
 #cgo nocallback libcipc_mutex_lock_loop
-#cgo nocallback libcipc_mutex_trylock
-#cgo nocallback libcipc_mutex_unlock
 #cgo nocallback libcipc_mutex_consistent
 #cgo nocallback libcipc_mutex_destroy
 #cgo nocallback libcipc_mutex_free
 #cgo noescape libcipc_cond_wait
 #cgo nocallback libcipc_cond_wait
-#cgo nocallback libcipc_cond_signal
-#cgo nocallback libcipc_cond_broadcast
 #cgo noescape libcipc_rwlock_rd_begin
 #cgo nocallback libcipc_rwlock_rd_begin
 #cgo noescape libcipc_rwlock_wr_begin
@@ -31,13 +27,31 @@ package posix
 #cgo nocallback libcipc_rwlock_rd_loop
 #cgo noescape libcipc_rwlock_wr_loop
 #cgo nocallback libcipc_rwlock_wr_loop
-#cgo nocallback libcipc_rwlock_tryrdlock
-#cgo nocallback libcipc_rwlock_trywrlock
-#cgo nocallback libcipc_rwlock_unlock
 #cgo nocallback libcipc_barrier_wait
-#cgo nocallback libcipc_spin_trylock
-#cgo nocallback libcipc_spin_lock_bounded
-#cgo nocallback libcipc_spin_unlock
+
+// Hot calls take the object's address as an integer: a pointer argument makes
+// cgo check at every call that it is not a Go pointer (cgoCheckPointer, about
+// 20 ns here), and these always point into C memory.
+static inline int mutex_trylock_u(uintptr_t p) { return libcipc_mutex_trylock((pthread_mutex_t *)p); }
+static inline int mutex_unlock_u(uintptr_t p) { return libcipc_mutex_unlock((pthread_mutex_t *)p); }
+static inline int rwlock_tryrdlock_u(uintptr_t p) { return libcipc_rwlock_tryrdlock((pthread_rwlock_t *)p); }
+static inline int rwlock_trywrlock_u(uintptr_t p) { return libcipc_rwlock_trywrlock((pthread_rwlock_t *)p); }
+static inline int rwlock_unlock_u(uintptr_t p) { return libcipc_rwlock_unlock((pthread_rwlock_t *)p); }
+static inline int cond_signal_u(uintptr_t p) { return libcipc_cond_signal((pthread_cond_t *)p); }
+static inline int cond_broadcast_u(uintptr_t p) { return libcipc_cond_broadcast((pthread_cond_t *)p); }
+static inline int spin_trylock_u(uintptr_t p) { return libcipc_spin_trylock((pthread_spinlock_t *)p); }
+static inline int spin_lock_bounded_u(uintptr_t p, int n) { return libcipc_spin_lock_bounded((pthread_spinlock_t *)p, n); }
+static inline int spin_unlock_u(uintptr_t p) { return libcipc_spin_unlock((pthread_spinlock_t *)p); }
+#cgo nocallback mutex_trylock_u
+#cgo nocallback mutex_unlock_u
+#cgo nocallback rwlock_tryrdlock_u
+#cgo nocallback rwlock_trywrlock_u
+#cgo nocallback rwlock_unlock_u
+#cgo nocallback cond_signal_u
+#cgo nocallback cond_broadcast_u
+#cgo nocallback spin_trylock_u
+#cgo nocallback spin_lock_bounded_u
+#cgo nocallback spin_unlock_u
 */
 import "C"
 
@@ -93,17 +107,11 @@ func cMutexDestroy(p unsafe.Pointer) int32 {
 	return int32(C.libcipc_mutex_destroy((*C.pthread_mutex_t)(p)))
 }
 func cMutexFree(p unsafe.Pointer) int32 { return int32(C.libcipc_mutex_free((*C.pthread_mutex_t)(p))) }
-func cMutexTryLock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_mutex_trylock((*C.pthread_mutex_t)(p)))
-}
 func cMutexLockBegin(p unsafe.Pointer, w *cWait) int32 {
 	return int32(C.libcipc_mutex_lock_begin((*C.pthread_mutex_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w))))
 }
 func cMutexLockLoop(p unsafe.Pointer, w *cWait, sliceNs int64, slot int32) int32 {
 	return int32(C.libcipc_mutex_lock_loop((*C.pthread_mutex_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs), C.int(slot)))
-}
-func cMutexUnlock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_mutex_unlock((*C.pthread_mutex_t)(p)))
 }
 func cMutexConsistent(p unsafe.Pointer) int32 {
 	return int32(C.libcipc_mutex_consistent((*C.pthread_mutex_t)(p)))
@@ -118,11 +126,7 @@ func cCondNew(pshared, clock int32) (unsafe.Pointer, int32) {
 func cCondDestroy(p unsafe.Pointer) int32 {
 	return int32(C.libcipc_cond_destroy((*C.pthread_cond_t)(p)))
 }
-func cCondFree(p unsafe.Pointer) int32   { return int32(C.libcipc_cond_free((*C.pthread_cond_t)(p))) }
-func cCondSignal(p unsafe.Pointer) int32 { return int32(C.libcipc_cond_signal((*C.pthread_cond_t)(p))) }
-func cCondBroadcast(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_cond_broadcast((*C.pthread_cond_t)(p)))
-}
+func cCondFree(p unsafe.Pointer) int32 { return int32(C.libcipc_cond_free((*C.pthread_cond_t)(p))) }
 func cCondWait(c, m unsafe.Pointer, w *cWait) int32 {
 	return int32(C.libcipc_cond_wait((*C.pthread_cond_t)(c), (*C.pthread_mutex_t)(m), (*C.libcipc_wait)(unsafe.Pointer(w))))
 }
@@ -139,12 +143,6 @@ func cRWLockDestroy(p unsafe.Pointer) int32 {
 func cRWLockFree(p unsafe.Pointer) int32 {
 	return int32(C.libcipc_rwlock_free((*C.pthread_rwlock_t)(p)))
 }
-func cRWLockTryRdLock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_rwlock_tryrdlock((*C.pthread_rwlock_t)(p)))
-}
-func cRWLockTryWrLock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_rwlock_trywrlock((*C.pthread_rwlock_t)(p)))
-}
 func cRWLockRdBegin(p unsafe.Pointer, w *cWait) int32 {
 	return int32(C.libcipc_rwlock_rd_begin((*C.pthread_rwlock_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w))))
 }
@@ -156,9 +154,6 @@ func cRWLockRdLoop(p unsafe.Pointer, w *cWait, sliceNs int64, slot int32) int32 
 }
 func cRWLockWrLoop(p unsafe.Pointer, w *cWait, sliceNs int64, slot int32) int32 {
 	return int32(C.libcipc_rwlock_wr_loop((*C.pthread_rwlock_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs), C.int(slot)))
-}
-func cRWLockUnlock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_rwlock_unlock((*C.pthread_rwlock_t)(p)))
 }
 
 func cBarrierInit(p unsafe.Pointer, count uint32, pshared int32) int32 {
@@ -185,12 +180,19 @@ func cSpinDestroy(p unsafe.Pointer) int32 {
 	return int32(C.libcipc_spin_destroy((*C.pthread_spinlock_t)(p)))
 }
 func cSpinFree(p unsafe.Pointer) int32 { return int32(C.libcipc_spin_free((*C.pthread_spinlock_t)(p))) }
-func cSpinTryLock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_spin_trylock((*C.pthread_spinlock_t)(p)))
-}
+
+// The hot calls (see the preamble).
+func u(p unsafe.Pointer) C.uintptr_t { return C.uintptr_t(uintptr(p)) }
+
+func cMutexTryLock(p unsafe.Pointer) int32    { return int32(C.mutex_trylock_u(u(p))) }
+func cMutexUnlock(p unsafe.Pointer) int32     { return int32(C.mutex_unlock_u(u(p))) }
+func cRWLockTryRdLock(p unsafe.Pointer) int32 { return int32(C.rwlock_tryrdlock_u(u(p))) }
+func cRWLockTryWrLock(p unsafe.Pointer) int32 { return int32(C.rwlock_trywrlock_u(u(p))) }
+func cRWLockUnlock(p unsafe.Pointer) int32    { return int32(C.rwlock_unlock_u(u(p))) }
+func cCondSignal(p unsafe.Pointer) int32      { return int32(C.cond_signal_u(u(p))) }
+func cCondBroadcast(p unsafe.Pointer) int32   { return int32(C.cond_broadcast_u(u(p))) }
+func cSpinTryLock(p unsafe.Pointer) int32     { return int32(C.spin_trylock_u(u(p))) }
 func cSpinLockBounded(p unsafe.Pointer, tries int32) int32 {
-	return int32(C.libcipc_spin_lock_bounded((*C.pthread_spinlock_t)(p), C.int(tries)))
+	return int32(C.spin_lock_bounded_u(u(p), C.int(tries)))
 }
-func cSpinUnlock(p unsafe.Pointer) int32 {
-	return int32(C.libcipc_spin_unlock((*C.pthread_spinlock_t)(p)))
-}
+func cSpinUnlock(p unsafe.Pointer) int32 { return int32(C.spin_unlock_u(u(p))) }
