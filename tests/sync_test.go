@@ -97,6 +97,15 @@ func TestMutexTypesFollowLibc(t *testing.T) {
 	assert.ErrorIs(t, normal.LockTimeout(20*time.Millisecond), unix.ETIMEDOUT, "relock of a normal mutex waits (deadlocks in C)")
 	require.NoError(t, normal.Unlock())
 
+	// Unlocking an unlocked normal mutex: glibc does not check and says 0,
+	// as C sees; the mutex still works afterwards, nothing crashes.
+	loose, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	defer loose.Close()
+	assert.NoError(t, loose.Unlock())
+	require.NoError(t, loose.LockTimeout(time.Second))
+	require.NoError(t, loose.Unlock())
+
 	_, err = posix.NewMutex(&posix.MutexAttr{Type: 99})
 	assert.ErrorIs(t, err, unix.EINVAL)
 }
