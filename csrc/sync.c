@@ -83,13 +83,30 @@ libcipc_ptr libcipc_mutex_new(const libcipc_mutexattr *a)
 	NEW_OBJ(pthread_mutex_t, mutex_init(p, a))
 }
 
+/*
+ * glibc 2.36's pthread_mutex_destroy says EBUSY for a locked mutex only when it
+ * is not robust; a locked robust mutex is "destroyed" while it is still on its
+ * owner thread's robust list, and glibc (and the kernel, at thread exit) go on
+ * writing through that list into the memory. So a locked mutex of any kind is
+ * neither destroyed nor freed: -EBUSY, and a heap mutex is left allocated (40
+ * bytes) for the list to point into.
+ */
+static int mutex_busy(pthread_mutex_t *m)
+{
+	return __atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE) != 0;
+}
+
 int libcipc_mutex_destroy(pthread_mutex_t *m)
 {
+	if (mutex_busy(m))
+		return -EBUSY;
 	return -pthread_mutex_destroy(m);
 }
 
 int libcipc_mutex_free(pthread_mutex_t *m)
 {
+	if (mutex_busy(m))
+		return -EBUSY;
 	int rc = pthread_mutex_destroy(m);
 	free(m);
 	return -rc;
@@ -194,6 +211,12 @@ int libcipc_cond_free(pthread_cond_t *c)
 	int rc = pthread_cond_destroy(c);
 	free(c);
 	return -rc;
+}
+
+int libcipc_cond_clock(const pthread_cond_t *c)
+{
+	/* glibc keeps the clock in bit 1 of __wrefs (pthread_cond_common.c). */
+	return (__atomic_load_n(&c->__data.__wrefs, __ATOMIC_RELAXED) & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
 }
 
 int libcipc_cond_signal(pthread_cond_t *c)
@@ -311,7 +334,10 @@ int libcipc_rwlock_wr_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t s
 int libcipc_rwlock_unlock(pthread_rwlock_t *l)
 {
 	/* glibc records the writer's tid; readers are only counted. */
-	int writer = l->__data.__cur_writer == tid();
+	int cur = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_ACQUIRE);
+	if (cur != 0 && cur != tid())
+		return -EPERM; /* glibc would take it for a reader's unlock and corrupt the lock */
+	int writer = cur != 0;
 	int rc = pthread_rwlock_unlock(l);
 	if (rc != 0)
 		return -rc;

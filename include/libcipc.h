@@ -293,7 +293,8 @@ int libcipc_mutex_init(pthread_mutex_t *m, const libcipc_mutexattr *a);
 /* malloc + libcipc_mutex_init; free on failure. */
 libcipc_ptr libcipc_mutex_new(const libcipc_mutexattr *a);
 int libcipc_mutex_destroy(pthread_mutex_t *m);
-/* pthread_mutex_destroy + free; the memory is freed whatever destroy says. */
+/* pthread_mutex_destroy + free. A locked mutex (any kind) is neither destroyed
+ * nor freed: -EBUSY (a robust one is still on its owner's robust list). */
 int libcipc_mutex_free(pthread_mutex_t *m);
 int libcipc_mutex_trylock(pthread_mutex_t *m);
 /* pthread_mutex_trylock; on EBUSY a LIBCIPC_WAIT_REL deadline is fixed (as
@@ -312,6 +313,8 @@ int libcipc_cond_init(pthread_cond_t *c, int pshared, int clock);
 libcipc_ptr libcipc_cond_new(int pshared, int clock);
 int libcipc_cond_destroy(pthread_cond_t *c);
 int libcipc_cond_free(pthread_cond_t *c);
+/* The clock a pthread_cond_timedwait on c measures its deadline on. */
+int libcipc_cond_clock(const pthread_cond_t *c);
 int libcipc_cond_signal(pthread_cond_t *c);
 int libcipc_cond_broadcast(pthread_cond_t *c);
 /*
@@ -335,7 +338,8 @@ int libcipc_rwlock_wr_begin(pthread_rwlock_t *l, libcipc_wait *w);
 int libcipc_rwlock_rd_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot);
 int libcipc_rwlock_wr_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot);
 /* pthread_rwlock_unlock: 0 when the calling thread held it for writing, 1 when
- * it released a read lock, or -errno. */
+ * it released a read lock, or -errno; -EPERM without calling libc when another
+ * thread holds it for writing (glibc would count it as a reader's unlock). */
 int libcipc_rwlock_unlock(pthread_rwlock_t *l);
 
 int libcipc_barrier_init(pthread_barrier_t *b, unsigned count, int pshared);

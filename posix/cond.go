@@ -49,11 +49,12 @@ type Cond struct {
 	kind    objKind
 	owner   *Mapping
 	inC     atomic.Int32 // goroutines inside pthread_cond_wait
+	clock   int32        // the clock pthread_cond_timedwait uses
 	cleanup runtime.Cleanup
 }
 
 func newCond(p unsafe.Pointer, kind objKind) *Cond {
-	c := &Cond{c: p, kind: kind}
+	c := &Cond{c: p, kind: kind, clock: cCondClock(p)}
 	c.h.init(true)
 	if kind == objHeap {
 		c.cleanup = runtime.AddCleanup(c, func(p unsafe.Pointer) { cCondFree(p) }, p)
@@ -146,8 +147,10 @@ func (c *Cond) wake(op string, all bool) error {
 // returning, as pthread_cond_wait(3). The caller must hold mu (an
 // error-checking mutex says EPERM otherwise). With a robust mu whose owner
 // died meanwhile, the error wraps EOWNERDEAD and mu is held. Whatever Wait
-// returns, mu is held again (but for EPERM and EINVAL, as in libc), including
-// after Close (os.ErrClosed).
+// returns, mu is held again, including after the Cond's Close
+// (os.ErrClosed), except as in libc for EPERM, EINVAL and ENOTRECOVERABLE
+// (then the goroutine is unpinned too), and when mu itself is being closed
+// (os.ErrClosed, mu released so that Close can destroy it).
 func (c *Cond) Wait(mu *Mutex) error {
 	w := cWait{mode: waitForever}
 	return c.wait("pthread_cond_wait", mu, &w, nil)
@@ -202,15 +205,24 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		return closedErr(op, "")
 	}
 	defer mu.h.leave()
+	if w.mode == waitRel {
+		// Fix the deadline now, on CLOCK_MONOTONIC, for libc and for a
+		// wait that finds no room.
+		var now unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
+		d := time.Duration(w.sec)*time.Second + time.Duration(w.nsec)
+		*w = cWait{sec: now.Sec, nsec: now.Nsec, clock: unix.CLOCK_MONOTONIC, mode: waitAbs}
+		addDuration(w, d)
+	}
 	select {
 	case <-condSlots:
 	default:
-		return c.noRoom(op, mu, ctx)
+		return c.noRoom(op, mu, w, ctx)
 	}
 	defer func() { condSlots <- struct{}{} }()
-	// Close and cancellation wake the wait with broadcasts, repeated until
-	// the wait has left libc (a broadcast sent just before the wait entered
-	// pthread_cond_wait would be lost).
+	// Close (of the Cond or of mu) and cancellation wake the wait with
+	// broadcasts, repeated until the wait has left libc (a broadcast sent
+	// just before the wait entered pthread_cond_wait would be lost).
 	var left *atomic.Bool // only a context's wake-up needs it (and allocates it)
 	if ctx != nil {
 		left = new(atomic.Bool)
@@ -219,15 +231,17 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 				return // Close wakes it
 			}
 			defer c.h.leave()
-			for !left.Load() {
+			for pause := time.Millisecond; !left.Load(); pause = min(2*pause, waitSlice) {
 				cCondBroadcast(c.c)
-				time.Sleep(time.Millisecond)
+				time.Sleep(pause)
 			}
 		})
 		defer stop()
 	}
 	c.inC.Add(1)
-	if c.h.closed() {
+	mu.waitingWith(c, 1)
+	if c.h.closed() || mu.h.closed() {
+		mu.waitingWith(c, -1)
 		c.inC.Add(-1)
 		if left != nil {
 			left.Store(true)
@@ -235,13 +249,27 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		return closedErr(op, "")
 	}
 	rc := cCondWait(c.c, mu.mu, w)
+	mu.waitingWith(c, -1)
 	c.inC.Add(-1)
 	if left != nil {
 		left.Store(true)
 	}
 	switch {
+	case rc == -int32(unix.ENOTRECOVERABLE):
+		// libc returns without the mutex: the pin of the caller's Lock goes.
+		mu.held.Add(-1)
+		runtime.UnlockOSThread()
+		return errnoErr(op, "", rc)
 	case rc == -int32(unix.EOWNERDEAD):
 		return errnoErr(op, "", rc) // mu held: the caller must repair first
+	case mu.h.closed() && taken(rc):
+		// The mutex is being closed: release it, or Close could not
+		// destroy it.
+		if cMutexUnlock(mu.mu) == 0 {
+			mu.held.Add(-1)
+			runtime.UnlockOSThread()
+		}
+		return closedErr(op, "")
 	case c.h.closed():
 		return closedErr(op, "")
 	case ctx != nil && ctx.Err() != nil:
@@ -252,21 +280,45 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	return nil
 }
 
+// addDuration adds d to w's absolute deadline, saturating.
+func addDuration(w *cWait, d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	ns := w.nsec + int64(d%time.Second)
+	w.sec += int64(d / time.Second)
+	if ns >= 1e9 {
+		ns -= 1e9
+		w.sec++
+	}
+	w.nsec = ns
+}
+
 // noRoom is a wait that found the process's condition-wait slots all taken:
 // a spurious wake-up, as POSIX allows. It unlocks mu, waits in Go until a
-// waiter leaves libc (at most a wait slice, or Close, or ctx), relocks mu and
-// returns nil: the caller rechecks its predicate and waits again.
-func (c *Cond) noRoom(op string, mu *Mutex, ctx context.Context) error {
+// waiter leaves libc (at most a wait slice, the deadline, Close or ctx),
+// relocks mu and returns nil, or ETIMEDOUT once the deadline has passed: the
+// caller rechecks its predicate and waits again.
+func (c *Cond) noRoom(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	if rc := cMutexUnlock(mu.mu); rc < 0 {
 		return errnoErr(op, "", rc) // not the caller's: EPERM, as libc says
 	} else if rc == 0 {
+		mu.held.Add(-1)
 		runtime.UnlockOSThread()
 	}
 	var ctxDone <-chan struct{}
 	if ctx != nil {
 		ctxDone = ctx.Done()
 	}
-	t := time.NewTimer(waitSlice)
+	dw := *w
+	if dw.mode == waitAbs && dw.clock == -1 {
+		dw.clock = c.clock // pthread_cond_timedwait's clock: the cond's own
+	}
+	pause := waitSlice
+	if dw.mode == waitAbs && validDeadline(&dw) {
+		pause = max(min(pause, untilDeadline(&dw)), 0)
+	}
+	t := time.NewTimer(pause)
 	var err error
 	select {
 	case s := <-condSlots:
@@ -278,6 +330,9 @@ func (c *Cond) noRoom(op string, mu *Mutex, ctx context.Context) error {
 	case <-t.C:
 	}
 	t.Stop()
+	if err == nil && dw.mode == waitAbs && validDeadline(&dw) && untilDeadline(&dw) <= 0 {
+		err = waitTarget{}.waitErr(op, -int32(unix.ETIMEDOUT), ctx)
+	}
 	// Relock as pthread_cond_wait would, whatever happened.
 	lw := cWait{mode: waitForever}
 	if lerr := mu.lock("pthread_mutex_lock", &lw, nil); lerr != nil {
@@ -302,9 +357,9 @@ func (c *Cond) close(destroy bool) error {
 	// Broadcast until every waiter has left libc (one that was about to
 	// enter when the first broadcast went out would miss it).
 	wake := func() {
-		for c.inC.Load() > 0 {
+		for pause := time.Millisecond; c.inC.Load() > 0; pause = min(2*pause, waitSlice) {
 			cCondBroadcast(c.c)
-			time.Sleep(time.Millisecond)
+			time.Sleep(pause)
 		}
 	}
 	rc, first := c.h.closeWaking(wake, func() int32 {

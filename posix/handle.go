@@ -159,3 +159,6 @@ func (h *handle) closeDeferred(release func() int32) (rc int32, first, deferred 
 	}()
 	return 0, true, true
 }
+
+// inFlight reports whether calls are in flight.
+func (h *handle) inFlight() bool { return h.state.Load()&^closedBit != 0 }

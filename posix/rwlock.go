@@ -244,7 +244,9 @@ func (l *RWLock) lock(op string, k waitKind, w *cWait, ctx context.Context) erro
 // Unlock releases the write lock, with pthread_rwlock_unlock(3), and unpins
 // the goroutine. RUnlock releases a read lock. Both make the same libc call,
 // which releases whichever lock the calling thread holds: the goroutine is
-// unpinned when glibc's record says it was the writer.
+// unpinned when glibc's record says it was the writer. While another thread
+// holds the write lock, both fail with EPERM without calling libc (glibc
+// would count the call as a reader's unlock and corrupt the lock).
 func (l *RWLock) Unlock() error { return l.unlock() }
 
 // RUnlock releases a read lock with pthread_rwlock_unlock(3); see Unlock.
@@ -394,6 +396,14 @@ func (b *Barrier) Wait() (serial bool, err error) {
 		return false, errnoErr(op, "", rc)
 	}
 	return rc == 1, nil
+}
+
+// busyReason makes Unmap refuse while goroutines wait in the barrier.
+func (b *Barrier) busyReason() string {
+	if b.h.inFlight() {
+		return "goroutines wait in a barrier placed in the mapping"
+	}
+	return ""
 }
 
 // Close destroys the barrier with pthread_barrier_destroy(3) (and frees one

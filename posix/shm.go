@@ -541,6 +541,9 @@ func (m *Mapping) Unmap() error {
 	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
+	if err := m.childrenBusy(op); err != nil {
+		return err
+	}
 	rc, first := m.h.close(func() int32 {
 		// No placement is in flight (close waited) and none can start: the
 		// set of children is final. Each closeForUnmap returns only once its
@@ -614,6 +617,31 @@ func (m *Mapping) place(op string, off, size, align int, create func(unsafe.Poin
 		m.mu.Unlock()
 		return nil
 	})
+}
+
+// busyChild is a child that unmapping must not detach now: a mutex a
+// thread of this process holds (glibc keeps a robust one on the thread's
+// robust list and writes through it), a barrier with goroutines waiting in
+// it (nothing can get them out).
+type busyChild interface {
+	child
+	busyReason() string
+}
+
+// childrenBusy refuses an Unmap that would pull memory from under a placed
+// object in use (EBUSY). A lock taken after the check is the caller's race,
+// as in C.
+func (m *Mapping) childrenBusy(op string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for c := range m.children {
+		if b, ok := c.(busyChild); ok {
+			if why := b.busyReason(); why != "" {
+				return &Error{Op: op, Name: m.name, Err: &argError{msg: why, errno: unix.EBUSY}}
+			}
+		}
+	}
+	return nil
 }
 
 // forget drops a child that was closed on its own.

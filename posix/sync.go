@@ -2,7 +2,10 @@ package posix
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -108,6 +111,10 @@ type Mutex struct {
 	kind    objKind
 	owner   *Mapping
 	cleanup runtime.Cleanup
+	held    atomic.Int32 // locks held by goroutines of this process
+
+	condMu sync.Mutex
+	conds  map[*Cond]int // conds with goroutines waiting with this mutex
 }
 
 func newMutex(p unsafe.Pointer, kind objKind) *Mutex {
@@ -219,6 +226,9 @@ func (m *Mutex) TryLock() error {
 	}
 	rc := m.target().try()
 	m.h.leave()
+	if taken(rc) {
+		m.held.Add(1)
+	}
 	if rc != 0 {
 		return errnoErr(op, "", rc)
 	}
@@ -275,6 +285,14 @@ func (m *Mutex) target() waitTarget {
 }
 
 func (m *Mutex) lock(op string, w *cWait, ctx context.Context) error {
+	err := m.lockNoCount(op, w, ctx)
+	if err == nil || errors.Is(err, unix.EOWNERDEAD) {
+		m.held.Add(1)
+	}
+	return err
+}
+
+func (m *Mutex) lockNoCount(op string, w *cWait, ctx context.Context) error {
 	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
@@ -323,6 +341,7 @@ func (m *Mutex) Unlock() error {
 	m.h.leave()
 	switch {
 	case rc == 0:
+		m.held.Add(-1)
 		runtime.UnlockOSThread()
 	case rc < 0:
 		return errnoErr(op, "", rc)
@@ -352,11 +371,62 @@ func (m *Mutex) Consistent() error {
 // Close releases the mutex: pthread_mutex_destroy(3) and free for one from
 // NewMutex, pthread_mutex_destroy for one from InitMutexAt, nothing for one
 // from MutexAt. Goroutines blocked in Lock return an error wrapping
-// os.ErrClosed within a wait slice. glibc's destroy fails with EBUSY on a
-// locked mutex: Close returns that error, and the handle is closed all the
-// same (the memory of a NewMutex is freed; a goroutine that held it gets
-// os.ErrClosed from Unlock and stays pinned until it exits).
+// os.ErrClosed within a wait slice; goroutines in a Cond wait with it are
+// woken and return os.ErrClosed (with the mutex released). A locked mutex is
+// neither destroyed nor freed (glibc's destroy says EBUSY only for non-robust
+// ones, and a robust one is still on its owner thread's robust list): Close
+// returns EBUSY, the handle is closed all the same, a NewMutex's 40 bytes are
+// left allocated, and the goroutine that held it gets os.ErrClosed from Unlock
+// and stays pinned until it exits.
 func (m *Mutex) Close() error { return m.close(true) }
+
+// wake gets Close's blocked callers out: lock waits at their next slice,
+// condition waits with this mutex by broadcasts (repeated, backing off, until
+// they have left libc; each holds an enter on its Cond while registered).
+func (m *Mutex) wake() {
+	m.q.stopWaits()
+	for pause := time.Millisecond; ; pause = min(2*pause, waitSlice) {
+		m.condMu.Lock()
+		conds := make([]*Cond, 0, len(m.conds))
+		for c := range m.conds {
+			conds = append(conds, c)
+		}
+		m.condMu.Unlock()
+		if len(conds) == 0 {
+			return
+		}
+		for _, c := range conds {
+			if c.h.enter() {
+				cCondBroadcast(c.c)
+				c.h.leave()
+			}
+		}
+		time.Sleep(pause)
+	}
+}
+
+// waitingWith registers (delta 1) or unregisters (-1) a condition wait using m.
+func (m *Mutex) waitingWith(c *Cond, delta int) {
+	m.condMu.Lock()
+	if m.conds == nil {
+		m.conds = map[*Cond]int{}
+	}
+	if n := m.conds[c] + delta; n > 0 {
+		m.conds[c] = n
+	} else {
+		delete(m.conds, c)
+	}
+	m.condMu.Unlock()
+}
+
+// busyReason makes Unmap refuse while a goroutine of this process holds the
+// mutex (see Mapping.Unmap).
+func (m *Mutex) busyReason() string {
+	if m.held.Load() > 0 {
+		return "a mutex placed in the mapping is locked by this process"
+	}
+	return ""
+}
 
 // closeForUnmap detaches a mutex placed in a mapping being unmapped: like
 // munmap in C, it never destroys it.
@@ -367,7 +437,7 @@ func (m *Mutex) close(destroy bool) error {
 	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
-	rc, first := m.h.closeWaking(m.q.stopWaits, func() int32 {
+	rc, first := m.h.closeWaking(m.wake, func() int32 {
 		m.cleanup.Stop()
 		var rc int32
 		switch {

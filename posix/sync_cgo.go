@@ -17,6 +17,7 @@ package posix
 #cgo nocallback libcipc_mutex_consistent
 #cgo nocallback libcipc_mutex_destroy
 #cgo nocallback libcipc_mutex_free
+#cgo nocallback libcipc_cond_clock
 #cgo noescape libcipc_cond_wait
 #cgo nocallback libcipc_cond_wait
 #cgo noescape libcipc_rwlock_rd_begin
@@ -123,6 +124,7 @@ func cCondInit(p unsafe.Pointer, pshared, clock int32) int32 {
 func cCondNew(pshared, clock int32) (unsafe.Pointer, int32) {
 	return ptr(C.libcipc_cond_new(C.int(pshared), C.int(clock)))
 }
+func cCondClock(p unsafe.Pointer) int32 { return int32(C.libcipc_cond_clock((*C.pthread_cond_t)(p))) }
 func cCondDestroy(p unsafe.Pointer) int32 {
 	return int32(C.libcipc_cond_destroy((*C.pthread_cond_t)(p)))
 }

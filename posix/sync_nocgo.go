@@ -27,6 +27,7 @@ func cMutexUnlock(unsafe.Pointer) int32                         { return enosys 
 func cMutexConsistent(unsafe.Pointer) int32                     { return enosys }
 func cCondInit(unsafe.Pointer, int32, int32) int32              { return enosys }
 func cCondNew(int32, int32) (unsafe.Pointer, int32)             { return nil, enosys }
+func cCondClock(unsafe.Pointer) int32                           { return 0 }
 func cCondDestroy(unsafe.Pointer) int32                         { return enosys }
 func cCondFree(unsafe.Pointer) int32                            { return enosys }
 func cCondSignal(unsafe.Pointer) int32                          { return enosys }

@@ -263,9 +263,12 @@ func fence(id uint64) {
 
 // Once runs a function exactly once in the process, with pthread_once(3):
 // whichever thread calls Do first runs f, the others wait until it has
-// returned. Like sync.Once, a panic in f counts as done (the panic goes on in
-// the caller that ran f). f must not call Do on the same Once (it deadlocks,
-// as in C). Goroutines waiting for f hold their OS threads meanwhile.
+// returned. Like sync.Once, a panic in f, or a runtime.Goexit, counts as done
+// (and goes on in the caller whose Do ran f). f runs in a goroutine of its own
+// while the calling thread waits in pthread_once, so it is not on that thread
+// (a Goexit must not unwind through C). f must not call Do on the same Once
+// (it deadlocks, as in C). Goroutines waiting for f hold their OS threads
+// meanwhile.
 type Once struct {
 	p    unsafe.Pointer // *pthread_once_t in C memory, freed when o is unreachable
 	done atomic.Bool
@@ -289,18 +292,32 @@ func NewOnce() (*Once, error) {
 type onceCall struct {
 	f        func()
 	panicked bool
+	exited   bool // f called runtime.Goexit (t.FailNow, t.Skip, …)
 	value    any
 }
 
+// run is pthread_once's routine. f runs in a goroutine of its own and run
+// waits for it: a runtime.Goexit in f must not unwind through the C frames of
+// pthread_once (the once would stay "in progress" and every later Do would
+// block for ever); it is repeated in Do once pthread_once has returned.
 func (c *onceCall) run() {
-	defer func() {
-		if c.panicked {
-			c.value = recover()
-		}
+	done := make(chan struct{})
+	go func() {
+		normal := false
+		defer func() {
+			if !normal {
+				if c.value = recover(); c.value != nil {
+					c.panicked = true
+				} else {
+					c.exited = true // Goexit (or panic(nil), an error since Go 1.21)
+				}
+			}
+			close(done)
+		}()
+		c.f()
+		normal = true
 	}()
-	c.panicked = true
-	c.f()
-	c.panicked = false
+	<-done
 }
 
 // Do calls pthread_once(3) with a routine that runs f, unless a Do already
@@ -322,6 +339,9 @@ func (o *Once) Do(f func()) error {
 	o.done.Store(true)
 	if c.panicked {
 		panic(c.value)
+	}
+	if c.exited {
+		runtime.Goexit()
 	}
 	return nil
 }

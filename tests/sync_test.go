@@ -617,3 +617,146 @@ func TestPlacementOfSyncObjectsIsChecked(t *testing.T) {
 	assert.ErrorIs(t, mu.TryLock(), os.ErrClosed)
 	assert.ErrorIs(t, cond.Signal(), os.ErrClosed)
 }
+
+// A locked mutex is neither destroyed nor freed by Close (glibc destroys a
+// locked robust one and keeps writing through its owner's robust list).
+func TestCloseOfALockedRobustMutexIsEBUSY(t *testing.T) {
+	m, err := posix.NewMutex(&posix.MutexAttr{Robust: true})
+	require.NoError(t, err)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	require.NoError(t, m.Lock())
+	assert.ErrorIs(t, m.Close(), unix.EBUSY)
+	assert.ErrorIs(t, m.Unlock(), os.ErrClosed)
+	runtime.UnlockOSThread() // the pin the closed mutex's Lock took
+	// Other robust mutexes on this thread go on working.
+	other, err := posix.NewMutex(&posix.MutexAttr{Robust: true})
+	require.NoError(t, err)
+	defer other.Close()
+	require.NoError(t, other.Lock())
+	require.NoError(t, other.Unlock())
+}
+
+// Closing a mutex that goroutines wait with in a Cond wakes them: they
+// return os.ErrClosed, and Close does not hang.
+func TestMutexCloseWakesCondWaitersUsingIt(t *testing.T) {
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	c, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	defer c.Close()
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func() {
+			if err := mu.LockTimeout(10 * time.Second); err != nil {
+				errs <- err
+				return
+			}
+			errs <- c.WaitTimeout(mu, 30*time.Second)
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	closed := make(chan error)
+	go func() { closed <- mu.Close() }()
+	select {
+	case err := <-closed:
+		assert.NoError(t, err, "the waiters released the mutex")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs while Cond waiters use the mutex")
+	}
+	for i := 0; i < 3; i++ {
+		assert.ErrorIs(t, <-errs, os.ErrClosed)
+	}
+}
+
+// Unmap refuses (EBUSY) to pull memory from under a placed mutex this
+// process holds or a placed barrier goroutines wait in.
+func TestUnmapRefusesWhilePlacedObjectsAreInUse(t *testing.T) {
+	m, _ := newSegment(t, 4096)
+	mu, err := posix.InitMutexAt(m, 0, &posix.MutexAttr{Robust: true})
+	require.NoError(t, err)
+	b, err := posix.InitBarrierAt(m, 64, 2)
+	require.NoError(t, err)
+	b2, err := posix.BarrierAt(m, 64)
+	require.NoError(t, err)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	require.NoError(t, mu.Lock())
+	assert.ErrorIs(t, m.Unmap(), unix.EBUSY)
+	require.NoError(t, mu.Unlock())
+	done := make(chan error)
+	go func() {
+		_, err := b.Wait()
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	assert.ErrorIs(t, m.Unmap(), unix.EBUSY)
+	_, err = b2.Wait()
+	require.NoError(t, err)
+	require.NoError(t, <-done)
+	require.NoError(t, m.Unmap())
+}
+
+// With every condition-wait slot of the process taken, a timed wait still
+// times out (after spurious wake-ups), as the caller's loop expects.
+func TestCondTimedWaitTimesOutWhenNoRoom(t *testing.T) {
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	defer mu.Close()
+	busy, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	c, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	defer c.Close()
+	stop := false
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.NoError(t, mu.LockTimeout(10*time.Second))
+			for !stop {
+				if busy.WaitTimeout(mu, 10*time.Second) != nil {
+					break
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	time.Sleep(100 * time.Millisecond)
+	onThread(func() {
+		require.NoError(t, mu.LockTimeout(10*time.Second))
+		// The C pattern: one absolute deadline, a loop over spurious wake-ups.
+		var now unix.Timespec
+		require.NoError(t, unix.ClockGettime(unix.CLOCK_REALTIME, &now))
+		deadline := unix.NsecToTimespec(now.Nano() + int64(50*time.Millisecond))
+		start := time.Now()
+		var err error
+		spurious := 0
+		for err == nil && time.Since(start) < 5*time.Second {
+			if err = c.TimedWait(mu, deadline); err == nil {
+				spurious++
+			}
+		}
+		assert.ErrorIs(t, err, unix.ETIMEDOUT)
+		t.Logf("no room: %d spurious wake-ups, then ETIMEDOUT after %v", spurious, time.Since(start).Round(time.Millisecond))
+		stop = true
+		require.NoError(t, mu.Unlock())
+	})
+	require.NoError(t, busy.Close())
+	wg.Wait()
+}
+
+func TestRWLockUnlockByANonWriterIsEPERM(t *testing.T) {
+	l, err := posix.NewRWLock(nil)
+	require.NoError(t, err)
+	defer l.Close()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	require.NoError(t, l.Lock())
+	onThread(func() {
+		assert.ErrorIs(t, l.Unlock(), unix.EPERM)
+		assert.ErrorIs(t, l.RUnlock(), unix.EPERM)
+	})
+	require.NoError(t, l.Unlock())
+}

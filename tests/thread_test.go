@@ -307,3 +307,29 @@ func TestOnceRunsOnceUnderRacingGoroutines(t *testing.T) {
 	require.NoError(t, p.Do(func() { ran = true }))
 	assert.False(t, ran)
 }
+
+// A runtime.Goexit in f (t.FailNow, t.Skip) counts as done, as with
+// sync.Once: later calls return at once instead of blocking in pthread_once.
+func TestOnceSurvivesGoexitInF(t *testing.T) {
+	o, err := posix.NewOnce()
+	require.NoError(t, err)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		o.Do(func() { runtime.Goexit() })
+		t.Error("Do returned after a Goexit in f")
+	}()
+	<-exited
+	done := make(chan bool)
+	go func() {
+		ran := false
+		o.Do(func() { ran = true })
+		done <- ran
+	}()
+	select {
+	case ran := <-done:
+		assert.False(t, ran)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Do blocks after a Goexit in the first f")
+	}
+}
