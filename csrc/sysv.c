@@ -183,6 +183,10 @@ static void unstage(struct staged *local, struct staged *m)
 
 static int msgsnd_loop(int id, long mtype, const void *data, size_t n, int flags, int slot)
 {
+	/* The kernel's msg_ctlmax is an int: beyond INT_MAX the answer is EINVAL
+	 * (as msgsnd(2) would give), without staging a copy first. */
+	if (n > INT_MAX)
+		return -EINVAL;
 	struct staged local, *m = stage(&local, n);
 	if (m == NULL)
 		return -ENOMEM;

@@ -531,8 +531,11 @@ func (m *Mapping) placed() bool {
 }
 
 // Unmap closes the objects placed in the mapping, then unmaps it with
-// munmap(2) (shmdt(2) for a segment from ShmAt). A second Unmap returns an
-// error wrapping os.ErrClosed.
+// munmap(2) (shmdt(2) for a segment from ShmAt). It refuses with EBUSY, and
+// unmaps nothing, while a placed object is in use: a mutex held by a
+// goroutine of this process (glibc would go on writing through a robust
+// one's list into the unmapped range) or a barrier goroutines wait in. A
+// second Unmap returns an error wrapping os.ErrClosed.
 func (m *Mapping) Unmap() error {
 	op := "munmap"
 	if m != nil && m.shmat {

@@ -497,8 +497,10 @@ func ShmAt(id, flags int) (*Mapping, error) {
 }
 
 // ShmDt detaches a segment attached with ShmAt, with shmdt(2): m.Unmap, which
-// first closes the objects placed in it. A Mapping that ShmAt did not return is
-// EINVAL (use Unmap); a second ShmDt is an error wrapping os.ErrClosed.
+// first closes the objects placed in it, and refuses with EBUSY while one is
+// in use (a placed mutex held by this process, a placed barrier with
+// waiters). A Mapping that ShmAt did not return is EINVAL (use Unmap); a
+// second ShmDt is an error wrapping os.ErrClosed.
 func ShmDt(m *Mapping) error {
 	const op = "shmdt"
 	if m == nil || !m.h.valid() {
@@ -625,13 +627,28 @@ func sysvRotate() {
 			sysvWaits.mu.Unlock()
 			return
 		}
-		queued := atomic.LoadInt32(waitQueued) > 0
-		for i, t := range sysvWaits.entered {
-			if t.IsZero() {
-				continue
+		// Stop at most as many waits as are queued, the oldest first:
+		// the others keep their places in the kernel's queue.
+		queued := int(atomic.LoadInt32(waitQueued))
+		for {
+			oldest := -1
+			for i, t := range sysvWaits.entered {
+				if t.IsZero() || atomic.LoadInt32(&waitStop[i]) != 0 || time.Since(t) < waitSlice {
+					continue
+				}
+				if oldest < 0 || t.Before(sysvWaits.entered[oldest]) {
+					oldest = i
+				}
 			}
-			if atomic.LoadInt32(&waitStop[i]) != 0 || (queued && time.Since(t) >= waitSlice) {
-				sysvKick(int32(i))
+			if queued <= 0 || oldest < 0 {
+				break
+			}
+			atomic.StoreInt32(&waitStop[oldest], 1)
+			queued--
+		}
+		for i, t := range sysvWaits.entered {
+			if !t.IsZero() && atomic.LoadInt32(&waitStop[i]) != 0 {
+				sysvKick(int32(i)) // newly stopped, or a signal that was lost
 			}
 		}
 		sysvWaits.mu.Unlock()
@@ -696,11 +713,24 @@ func sysvBlock(op, name string, ctx context.Context, c *sysvCall) (int64, error)
 				return 0, &Error{Op: op, Name: name, Err: ctx.Err()}
 			}
 		case rc < 0:
-			return 0, errnoErr(op, name, int32(rc))
+			return 0, errnoErr(op, name, slowErrno(int32(rc)))
 		default:
 			return rc, nil
 		}
 	}
+}
+
+// slowErrno turns EINVAL from a call on the slow path into EIDRM. The first,
+// non-blocking try already had the kernel check every other cause of EINVAL
+// (the id, nsops, sem_num, mtype, msgsz): a wait that re-enters the kernel
+// (one that waited in Go for a slot, or was rotated out, or retried after a
+// signal) finds a removed id invalid, where a C caller that had stayed queued
+// in the kernel would have been woken with EIDRM.
+func slowErrno(rc int32) int32 {
+	if rc == -int32(unix.EINVAL) {
+		return -int32(unix.EIDRM)
+	}
+	return rc
 }
 
 // errAcquired is sysvTakeSlot's way of saying that its last try at the
@@ -739,7 +769,7 @@ func sysvTakeSlot(op, name string, ctx context.Context, ctxDone <-chan struct{},
 				continue
 			}
 			if rc := cSemopBegin(c.id, c.ops, &c.w); rc != 0 {
-				return -1, errnoErr(op, name, rc)
+				return -1, errnoErr(op, name, slowErrno(rc))
 			}
 			return -1, errAcquired
 		}

@@ -929,3 +929,32 @@ func TestSysvMsgLargeMessages(t *testing.T) {
 	assert.Equal(t, unix.EINVAL, probe(t, sysvPeer(t, "msgsnd", strconv.Itoa(q), "2", "9000", "0").finish(t)))
 	assert.True(t, errors.Is(err, os.ErrInvalid) || errors.Is(err, unix.EINVAL))
 }
+
+// With more waiters than the 32 that wait in the kernel, every one still sees
+// a removal as EIDRM (the others re-enter the kernel and would find the id
+// invalid: EINVAL, which would not be what a queued C waiter gets).
+func TestSysvRemovalUnderAHundredWaitersIsEIDRMForAll(t *testing.T) {
+	id, err := posix.SemGet(posix.IPC_PRIVATE, 1, unix.IPC_CREAT|0o600)
+	require.NoError(t, err)
+	recordSysv("sem", id)
+	t.Cleanup(func() { removeSysv(sysvObj{"sem", id}) })
+	const n = 100
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() { errs <- posix.SemTimedOp(id, []posix.SemBuf{{Op: -1}}, scenario.StepTimeout) }()
+	}
+	eventually(t, func() bool { c, _ := posix.SemCtl(id, 0, posix.GETNCNT, 0); return c >= 20 }, "waiters in the kernel")
+	time.Sleep(50 * time.Millisecond)
+	_, err = posix.SemCtl(id, 0, unix.IPC_RMID, 0)
+	require.NoError(t, err)
+	got := map[unix.Errno]int{}
+	for i := 0; i < n; i++ {
+		select {
+		case err := <-errs:
+			got[errnoOf(t, err)]++
+		case <-time.After(scenario.StepTimeout):
+			t.Fatalf("a waiter did not return: %v", got)
+		}
+	}
+	assert.Equal(t, map[unix.Errno]int{unix.EIDRM: n}, got)
+}
