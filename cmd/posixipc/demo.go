@@ -203,6 +203,10 @@ func demo(args []string) int {
 		fmt.Printf("demo: %d of %d scenarios FAILED%s\n", failed, len(run), nb)
 		return 1
 	}
+	if len(run) == 0 {
+		fmt.Printf("demo: no scenario run%s\n", nb)
+		return 0
+	}
 	fmt.Printf("demo: all %d scenarios passed%s\n", len(run), nb)
 	return 0
 }
