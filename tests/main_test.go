@@ -76,6 +76,9 @@ func TestMain(m *testing.M) {
 	if peerDir != "" {
 		os.RemoveAll(peerDir)
 	}
+	if cliDir != "" { // the posixipc binary of cli_test.go
+		os.RemoveAll(cliDir)
+	}
 	// leftoverSysv: System V ids recorded by sysv_test.go.
 	if left := append(append(leftovers(), leftoverQueues()...), leftoverSysv()...); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: objects left by this run: %s\n", strings.Join(left, " "))

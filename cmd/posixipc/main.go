@@ -1,14 +1,21 @@
-// Command posixipc works with POSIX IPC objects through libcipc. For now it
-// runs the demo: the seed scenarios (shared/seeds course notes) across real
-// processes, Go and C side by side.
+// Command posixipc works with POSIX IPC objects (named semaphores, shared
+// memory objects, message queues) through libcipc, and runs the demo: the seed
+// scenarios (shared/seeds course notes) across real processes, Go and C side
+// by side.
 //
+//	posixipc ls [--type sem,shm,mq] [--bytes] [--mount] [--json] [NAME...]
+//	posixipc stat NAME...
+//	posixipc rm NAME... | posixipc rm --all --prefix P [--orphaned] [--older-than D] [--dry-run]
+//	posixipc sem create NAME [--value N] [--mode 0600] [--excl] | post | wait [--timeout D] | value
+//	posixipc shm create NAME --size N [--mode] [--excl] | cat [--hex] | write [--offset N] | truncate NAME N
+//	posixipc mq create NAME [--maxmsg N] [--msgsize N] [--mode] [--excl] | send [--prio P] [--timeout D] MSG|- | recv [--timeout D] [--count N] | attr
+//	posixipc limits
 //	posixipc demo [--peers DIR] [SCENARIO...]
 //
-// Scenarios: handshake, mutex, ring, order, errno, shm, mq (all by default). --peers
-// names a directory holding the built C peers (tests/cpeers); without it they
-// are compiled with gcc from tests/cpeers in the current directory.
-//
-// Exit codes: 0 done, 1 a scenario failed, 2 usage.
+// Every command takes --json and --help. Exit codes: 0 done, 1 the operation
+// failed, 2 usage. The demo's --peers names a directory holding the built C
+// peers (tests/cpeers); without it they are compiled with gcc from
+// tests/cpeers in the current directory.
 package main
 
 import (
@@ -18,24 +25,55 @@ import (
 	"github.com/libcipc/libcipc/internal/scenario"
 )
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "usage: posixipc demo [--peers DIR] [handshake|mutex|ring|order|errno|shm|mq]...")
-	os.Exit(2)
+func main() {
+	os.Exit(run(os.Args[1:]))
 }
 
-func main() {
-	if len(os.Args) < 2 {
-		usage()
+func run(args []string) int {
+	if len(args) == 0 {
+		return usageExit("")
 	}
-	switch os.Args[1] {
+	switch args[0] {
 	case roleVerb: // internal: play a Go role for the demo
-		if len(os.Args) < 3 {
-			usage()
+		if len(args) < 2 {
+			return usageExit("")
 		}
-		os.Exit(scenario.RunRole(os.Args[2], os.Args[3:]))
+		return scenario.RunRole(args[1], args[2:])
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			return help(args[1])
+		}
+		return help("")
+	case "ls":
+		return cmdLs(args[1:])
+	case "stat":
+		return cmdStat(args[1:])
+	case "rm":
+		return cmdRm(args[1:])
+	case "sem":
+		return cmdSem(args[1:])
+	case "shm":
+		return cmdShm(args[1:])
+	case "mq":
+		return cmdMq(args[1:])
+	case "limits":
+		return cmdLimits(args[1:])
+	case "locks":
+		return cmdLocks(args[1:])
 	case "demo":
-		os.Exit(demo(os.Args[2:]))
+		return demo(args[1:])
 	default:
-		usage()
+		return usageExit(fmt.Sprintf("unknown command %q", args[0]))
 	}
+}
+
+// cmdLocks is listed but not built: it needs posix.ProcLocks (issue 6).
+func cmdLocks(args []string) int {
+	for _, a := range args {
+		if a == "--help" || a == "-h" {
+			return help("locks")
+		}
+	}
+	fmt.Fprintln(os.Stderr, "posixipc: locks: not built yet: it needs posix.ProcLocks (/proc/locks with process names and paths), which is being built for issue 6")
+	return exitFail
 }
