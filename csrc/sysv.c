@@ -84,8 +84,19 @@ int libcipc_semop_begin(int id, const void *ops, size_t n, libcipc_wait *w)
 /* The wait's prologue and its check between system calls: publish the thread
  * id (before reading the stop word, which Go sets before reading the id), then
  * whether to stop. */
+/* A thread that blocks SIGURG (pthread_sigmask on a locked goroutine) would
+ * never see the cancellation signal: SIGURG is unblocked for the length of the
+ * wait, and the caller's mask restored after it. */
+static __thread sigset_t wait_saved_mask;
+static __thread int wait_mask_changed;
+
 static void publish_tid(int slot)
 {
+	sigset_t urg;
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	wait_mask_changed = pthread_sigmask(SIG_UNBLOCK, &urg, &wait_saved_mask) == 0 &&
+			    sigismember(&wait_saved_mask, SIGURG) == 1;
 	__atomic_store_n(&libcipc_sysv_tid[slot], (int)gettid(), __ATOMIC_SEQ_CST);
 }
 
@@ -97,6 +108,8 @@ static int stopped(int slot)
 static void unpublish_tid(int slot)
 {
 	__atomic_store_n(&libcipc_sysv_tid[slot], 0, __ATOMIC_SEQ_CST);
+	if (wait_mask_changed)
+		pthread_sigmask(SIG_SETMASK, &wait_saved_mask, NULL);
 }
 
 int libcipc_semop_wait(int id, void *ops, size_t n, const libcipc_wait *w, int slot)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -957,4 +958,38 @@ func TestSysvRemovalUnderAHundredWaitersIsEIDRMForAll(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[unix.Errno]int{unix.EIDRM: n}, got)
+}
+
+// A thread that blocks SIGURG still gets its System V wait cancelled: the
+// shim unblocks SIGURG for the length of the wait and restores the mask.
+func TestSysvCancelWorksWhenTheThreadBlocksSIGURG(t *testing.T) {
+	id, err := posix.SemGet(posix.IPC_PRIVATE, 1, unix.IPC_CREAT|0o600)
+	require.NoError(t, err)
+	recordSysv("sem", id)
+	t.Cleanup(func() { removeSysv(sysvObj{"sem", id}) })
+	done := make(chan error, 1)
+	var after unix.Sigset_t
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var set, old unix.Sigset_t
+		set.Val[0] = 1 << (uint(unix.SIGURG) - 1)
+		if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old); err != nil {
+			done <- err
+			return
+		}
+		defer unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		err := posix.SemOpContext(ctx, id, []posix.SemBuf{{Op: -1}})
+		unix.PthreadSigmask(unix.SIG_BLOCK, nil, &after)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotZero(t, after.Val[0]&(1<<(uint(unix.SIGURG)-1)), "the caller's mask is restored")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wait was not cancelled with SIGURG blocked")
+	}
 }
