@@ -23,10 +23,10 @@ func TestDemoRunsEveryScenario(t *testing.T) {
 	p := start(t, []string{bin, "demo", "--peers", filepath.Dir(peer)}, nil)
 	stdout, err := p.Finish()
 	require.NoError(t, err)
-	for _, s := range []string{"handshake", "mutex", "ring", "order", "errno", "shm", "mq"} {
+	for _, s := range []string{"handshake", "mutex", "ring", "order", "errno", "shm", "mq", "tls", "robust", "pc"} {
 		assert.Contains(t, stdout, "ok   "+s, "scenario %s", s)
 	}
-	assert.True(t, strings.HasSuffix(stdout, "demo: all 7 scenarios passed"), stdout)
+	assert.True(t, strings.HasSuffix(stdout, "demo: all 10 scenarios passed"), stdout)
 
 	// A scenario that fails makes the demo exit non-zero: here, a C peer that
 	// is not the protocol's.
