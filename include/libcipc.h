@@ -360,6 +360,114 @@ int libcipc_spin_lock_bounded(pthread_spinlock_t *s, int tries);
 int libcipc_spin_unlock(pthread_spinlock_t *s);
 
 
+/* ---- file: flock(2), lockf(3), fcntl(2) record and OFD locks, pread(2),
+ * pwrite(2), fsync(2), sync(2), pipe2(2), mkfifo(3) -------------------------- */
+
+/* One lock request, as the Go side builds it: kind says which call, cmd its
+ * command (F_SETLK, F_OFD_SETLK, F_GETLK, F_OFD_GETLK for fcntl; the flock(2)
+ * operation; the lockf(3) command), and for fcntl the struct flock fields
+ * (copied into a real struct flock, written back by the GETLK commands). */
+#define LIBCIPC_LOCK_FCNTL 0
+#define LIBCIPC_LOCK_FLOCK 1
+#define LIBCIPC_LOCK_LOCKF 2
+typedef struct {
+	int32_t fd;
+	int32_t kind;
+	int32_t cmd;
+	int16_t type;   /* l_type */
+	int16_t whence; /* l_whence */
+	int64_t start;  /* l_start */
+	int64_t len;    /* l_len; lockf's len */
+	int32_t pid;    /* l_pid */
+	int32_t pad;
+} libcipc_lockreq;
+
+/* The call exactly as described: fcntl(fd, cmd, &fl), flock(fd, cmd) or
+ * lockf(fd, cmd, len); for GETLK the result is written back into r. */
+int libcipc_lock(libcipc_lockreq *r);
+/*
+ * The first crossing of a blocking lock: the non-blocking form (F_SETLK /
+ * F_OFD_SETLK for a fcntl request whose cmd is the blocking one, flock with
+ * LOCK_NB, lockf F_TLOCK); "held by another" (EAGAIN, EACCES, EWOULDBLOCK) is
+ * returned as -EAGAIN, and then a LIBCIPC_WAIT_REL deadline is fixed.
+ */
+int libcipc_lock_wait_begin(libcipc_lockreq *r, libcipc_wait *w);
+/*
+ * The blocking call itself (F_SETLKW, F_OFD_SETLKW, flock without LOCK_NB,
+ * lockf F_LOCK), in slices as libcipc_sem_wait_loop: these calls have no
+ * timed form and the kernel restarts them after a SA_RESTART handler (Go's),
+ * so each slice arms a POSIX timer (timer_create, SIGEV_THREAD_ID: this thread)
+ * at the slice's end, then every millisecond, on signal libcipc_lock_signal,
+ * whose handler (installed by libcipc_lock_signal_install, without SA_RESTART)
+ * does nothing: the call fails with EINTR and the loop looks at the stop
+ * word, the queue and the deadline. The timer is deleted before return, so
+ * its signal never reaches the thread outside this shim. Deadlock detection
+ * (EDEADLK) is the kernel's, as for a plain F_SETLKW.
+ */
+int libcipc_lock_wait_loop(libcipc_lockreq *r, const libcipc_wait *w, int64_t slice_ns, int slot);
+/* sigaction(sig) with an empty SA_ONSTACK handler (no SA_RESTART) for the
+ * lock waits' timer; the previous action is not kept (the signal is reserved
+ * for the process's lifetime). */
+int libcipc_lock_signal_install(int sig);
+
+long libcipc_pread(int fd, void *buf, size_t n, int64_t off);
+long libcipc_pwrite(int fd, const void *buf, size_t n, int64_t off);
+int libcipc_fsync(int fd);
+int libcipc_fdatasync(int fd);
+int libcipc_sync(void); /* sync(); returns 0 */
+/* pipe2(fds, flags). */
+int libcipc_pipe2(int fds[2], int flags);
+int libcipc_mkfifo(const char *path, unsigned mode);
+
+/* ---- proc: posix_spawn(3), waitpid(2), setpgid(2), getsid(2), system(3),
+ * kill(2), killpg(3), sigqueue(3), alarm(2), setitimer(2), pthread_sigmask(3) */
+
+/*
+ * posix_spawn (or posix_spawnp when d->search) from a flat description:
+ * strings is every string NUL-terminated one after another (the path, then
+ * the argc arguments, then the envc environment entries, then the paths of
+ * the open actions in order); envc -1 means the caller's environ. acts holds
+ * nacts actions of 5 int64s {op, fd, newfd_or_oflag, mode, 0}: op 0 open(fd,
+ * path, oflag, mode), 1 close(fd), 2 dup2(fd, newfd). The argv and envp
+ * pointer arrays are built on the stack (malloc beyond 256 entries) and point
+ * into strings, which posix_spawn only reads before it returns.
+ * Returns the child's pid or -errno.
+ */
+#define LIBCIPC_SPAWN_OPEN 0
+#define LIBCIPC_SPAWN_CLOSE 1
+#define LIBCIPC_SPAWN_DUP2 2
+typedef struct {
+	int32_t search;  /* posix_spawnp */
+	int32_t flags;   /* POSIX_SPAWN_* for posix_spawnattr_setflags */
+	int32_t pgroup;  /* with POSIX_SPAWN_SETPGROUP */
+	int32_t argc;
+	int32_t envc;    /* -1: environ */
+	int32_t nacts;
+	uint64_t sigmask;    /* bit n-1 = signal n, with POSIX_SPAWN_SETSIGMASK */
+	uint64_t sigdefault; /* with POSIX_SPAWN_SETSIGDEF */
+} libcipc_spawn;
+int libcipc_spawn_run(const libcipc_spawn *d, const char *strings, const int64_t *acts);
+
+/* waitpid(pid, &status, options): the pid (0 with WNOHANG and no change), the
+ * status in *status, or -errno. */
+int libcipc_waitpid(int pid, int *status, int options);
+int libcipc_getpgrp(void);
+int libcipc_setpgid(int pid, int pgid);
+int libcipc_getsid(int pid);
+/* system(cmd): its result (a wait status, or -1 with errno: -errno). */
+int libcipc_system(const char *cmd, int *status);
+int libcipc_kill(int pid, int sig);
+int libcipc_killpg(int pgrp, int sig);
+int libcipc_sigqueue(int pid, int sig, uintptr_t value);
+unsigned libcipc_alarm(unsigned sec);
+/* setitimer(which, {interval, value}, &old) with times in microseconds;
+ * io = {interval, value} in, old values out. */
+int libcipc_setitimer(int which, int64_t io[2]);
+int libcipc_getitimer(int which, int64_t out[2]);
+/* pthread_sigmask(how, set, &old) with sets as 64-bit masks (bit n-1 =
+ * signal n); has_set 0 passes NULL (query). */
+int libcipc_pthread_sigmask(int how, int has_set, uint64_t set, uint64_t *old);
+
 /* ---- sysv: svipc(7), semget(2), semop(2), shmget(2), shmat(2), msgget(2) ---- */
 
 /*

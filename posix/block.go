@@ -63,10 +63,11 @@ func (q *waitQueue) stopWaits() {
 type waitKind uint8
 
 const (
-	waitSem    waitKind = iota // sem_clockwait
-	waitMutex                  // pthread_mutex_clocklock: pins on success
-	waitRdLock                 // pthread_rwlock_clockrdlock
-	waitWrLock                 // pthread_rwlock_clockwrlock: pins on success
+	waitSem      waitKind = iota // sem_clockwait
+	waitMutex                    // pthread_mutex_clocklock: pins on success
+	waitRdLock                   // pthread_rwlock_clockrdlock
+	waitWrLock                   // pthread_rwlock_clockwrlock: pins on success
+	waitFileLock                 // F_SETLKW, F_OFD_SETLKW, flock, lockf F_LOCK (file.go)
 )
 
 // waitTarget is one blocking call's object: its handle, queue and C pointer.
@@ -82,7 +83,7 @@ type waitTarget struct {
 
 // busy is the errno of a try that found the object taken.
 func (t waitTarget) busy() int32 {
-	if t.kind == waitSem {
+	if t.kind == waitSem || t.kind == waitFileLock {
 		return -int32(unix.EAGAIN)
 	}
 	return -int32(unix.EBUSY)
@@ -111,6 +112,8 @@ func (t waitTarget) try() int32 {
 		rc = cRWLockTryRdLock(t.p)
 	case waitWrLock:
 		rc = cRWLockTryWrLock(t.p)
+	case waitFileLock:
+		rc = cLockWaitBegin(t.p, &cWait{mode: waitForever})
 	}
 	if t.pins() && !taken(rc) {
 		runtime.UnlockOSThread()
@@ -133,6 +136,8 @@ func (t waitTarget) loop(w *cWait, slot int32) int32 {
 		rc = cRWLockRdLoop(t.p, w, int64(waitSlice), slot)
 	case waitWrLock:
 		rc = cRWLockWrLoop(t.p, w, int64(waitSlice), slot)
+	case waitFileLock:
+		rc = cLockWaitLoop(t.p, w, int64(waitSlice), slot)
 	}
 	if t.pins() && !taken(rc) {
 		runtime.UnlockOSThread()

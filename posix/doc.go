@@ -55,6 +55,17 @@
 //	SemCtl, SemCtlAll, SemCtlStat      semctl(2)
 //	MsgGet, MsgSnd, MsgRcv, MsgCtl     msgget(2), msgsnd(2), msgrcv(2), msgctl(2)
 //	ShmGet, ShmAt, ShmDt, ShmCtl       shmget(2), shmat(2), shmdt(2), shmctl(2)
+//	Flock, Lockf                       flock(2), lockf(3)
+//	GetLock, SetLock, SetLockWait, …   fcntl(2) F_GETLK, F_SETLK, F_SETLKW (OFD…: F_OFD_*)
+//	ProcLocks                          /proc/locks
+//	Pread, Pwrite, Fsync, Fdatasync, Sync  pread(2), pwrite(2), fsync(2), fdatasync(2), sync(2)
+//	Pipe, Mkfifo                       pipe2(2) with O_CLOEXEC, mkfifo(3)
+//	Spawn, SpawnP                      posix_spawn(3), posix_spawnp(3) with file actions and attributes
+//	Waitpid, Getpgrp, Setpgid, Getsid  waitpid(2), getpgrp(2), setpgid(2), getsid(2)
+//	System                             system(3)
+//	Kill, Killpg, Sigqueue             kill(2), killpg(3), sigqueue(3)
+//	Alarm, Setitimer, Getitimer        alarm(2), setitimer(2), getitimer(2)
+//	PthreadSigmask                     pthread_sigmask(3)
 //
 // System V IPC (sysvipc(7)) is the older family, beside the POSIX one: objects
 // are named by an integer key (Ftok makes one from a path), used through an
