@@ -620,3 +620,31 @@ func TestCLIMqueueMountHintAndMount(t *testing.T) {
 	assert.Contains(t, cliOK(t, "ls", "--type", "mq"), name)
 	assert.Contains(t, cliOK(t, "rm", "--all", "--prefix", name, "--type", "mq", "--dry-run"), "would remove message queue "+name+"\n")
 }
+
+// Review fixes: an existing object is opened by create without --excl; "."
+// and ".." are refused as names; shm cat streams big objects and --json
+// refuses them; mq recv quotes bodies that would forge lines or escapes.
+func TestCLINamesLargeObjectsAndUntrustedBytes(t *testing.T) {
+	name := uniqueName()
+	cliOK(t, "shm", "create", name, "--size", "10")
+	defer posix.UnlinkSharedMemory(name)
+	assert.Contains(t, cliOK(t, "shm", "create", name, "--size", "8M"), "opened existing shared memory object")
+	data := strings.Repeat("libcipc\n", 1<<20) // 8 MiB
+	r := cli(t, []string{"shm", "write", name}, withStdin(data))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, data, cliOK(t, "shm", "cat", name), "streamed in chunks")
+	cliOK(t, "shm", "truncate", name, "65M")
+	cliFails(t, 1, "--json shows objects of up to", []string{"shm", "cat", name, "--json"})
+
+	for _, bad := range []string{"..", "/..", ".", "/"} {
+		cliFails(t, 2, "bad object name", []string{"sem", "create", bad})
+		cliFails(t, 2, "bad object name", []string{"shm", "cat", bad})
+		cliFails(t, 2, "bad object name", []string{"rm", bad})
+	}
+
+	q := uniqueName()
+	cliOK(t, "mq", "create", q, "--maxmsg", "2", "--msgsize", "64")
+	defer posix.UnlinkMessageQueue(q)
+	cliOK(t, "mq", "send", q, "x\x1b[31my\nFAKE")
+	assert.Equal(t, "\"x\\x1b[31my\\nFAKE\"\n", cliOK(t, "mq", "recv", q, "--timeout", "5s"))
+}

@@ -55,6 +55,7 @@ var flagDefs = map[string]flagDef{
 	"orphaned":   {kBool, "", "only objects no process holds open or mapped"},
 	"older-than": {kDuration, "D", "only objects last modified more than D ago"},
 	"dry-run":    {kBool, "", "say what would be removed, remove nothing"},
+	"any-owner":  {kBool, "", "rm --all: also objects owned by other users (default: only your own)"},
 	"value":      {kUint, "N", "initial value of the semaphore (default 0)"},
 	"mode":       {kMode, "MODE", "permissions in octal, less the umask (default 0600)"},
 	"excl":       {kBool, "", "fail if the object exists (O_EXCL)"},
@@ -76,6 +77,7 @@ type opts struct {
 	args []string // positional arguments
 
 	json, bytes, mount, all, orphaned, dryRun, excl, hex, help bool
+	anyOwner                                                   bool
 	types                                                      map[string]bool
 	prefix, peers                                              string
 	olderThan, timeout                                         time.Duration
@@ -167,6 +169,8 @@ func (o *opts) setBool(name string, b bool) {
 		o.hex = b
 	case "help":
 		o.help = b
+	case "any-owner":
+		o.anyOwner = b
 	}
 }
 
@@ -204,9 +208,9 @@ func (o *opts) setValue(name string, kind flagKind, val string) error {
 			o.count = n
 		}
 	case kDuration:
-		d, err := time.ParseDuration(val)
+		d, err := parseDuration(val)
 		if err != nil || d < 0 {
-			return usagef("bad duration %q for --%s: want a Go duration such as 500ms, 2s, 1h30m", val, name)
+			return usagef("bad duration %q for --%s: want a Go duration such as 500ms, 2s, 1h30m, or days: 7d", val, name)
 		}
 		if name == "timeout" {
 			o.timeout = d
@@ -278,6 +282,33 @@ func formatSize(n int64, bytes bool) string {
 
 // objName gives a name its leading slash: "jobs" and "/jobs" are the same
 // object for glibc's sem_open and shm_open, and mq_open wants the slash.
+// parseDuration is time.ParseDuration, plus whole days ("7d", "1d12h").
+func parseDuration(val string) (time.Duration, error) {
+	if days, rest, ok := strings.Cut(val, "d"); ok && days != "" && !strings.ContainsAny(days, ".-+") {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, err
+		}
+		d := time.Duration(n) * 24 * time.Hour
+		if rest == "" {
+			return d, nil
+		}
+		r, err := time.ParseDuration(rest)
+		return d + r, err
+	}
+	return time.ParseDuration(val)
+}
+
+// checkName refuses names glibc would turn into a directory ("", ".", "..":
+// /dev/shm itself or /dev) before any libc call: a usage error.
+func checkName(s string) error {
+	switch strings.TrimPrefix(s, "/") {
+	case "", ".", "..":
+		return usagef("bad object name %q", s)
+	}
+	return nil
+}
+
 func objName(s string) string {
 	if strings.HasPrefix(s, "/") {
 		return s

@@ -30,7 +30,7 @@ var helps = map[string]verbHelp{
 			"semaphore, a shared memory object and a queue at once).",
 		[]string{"type", "bytes"},
 		[]string{"posixipc stat /jobs", "posixipc stat --json --type sem jobs"}},
-	"rm": {"posixipc rm [--type sem,shm,mq] [--dry-run] [--json] NAME...\n       posixipc rm --all --prefix P [--orphaned] [--older-than D] [--type T] [--dry-run] [--mount] [--json]",
+	"rm": {"posixipc rm [--type sem,shm,mq] [--dry-run] [--json] NAME...\n       posixipc rm --all --prefix P [--orphaned] [--older-than D] [--any-owner] [--type T] [--dry-run] [--mount] [--json]",
 		"Removes objects by name (sem_unlink, shm_unlink, mq_unlink: processes holding one keep\n" +
 			"using it). --all removes every object whose name starts with P; --orphaned keeps those\n" +
 			"some process holds open or mapped; --older-than keeps those modified in the last D.",

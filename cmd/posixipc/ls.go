@@ -66,6 +66,9 @@ func cmdLs(args []string) int {
 	// cannot be listed (queues while /dev/mqueue is not mounted).
 	for _, a := range o.args {
 		name := objName(a)
+		if err := checkName(name); err != nil {
+			return fail("ls", err)
+		}
 		found := lookup(name, o)
 		if len(found) == 0 {
 			fmt.Fprintf(os.Stderr, "posixipc: ls %s: no such file or directory (no %s of that name)\n", name, typeWords(o))
@@ -100,7 +103,7 @@ func cmdLs(args []string) int {
 		if mode == "" {
 			mode = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ob.Type, ob.Name, mode, owner, mt, details(ob, o.bytes), holdersText(ob.Holders))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ob.Type, display(ob.Name), mode, owner, mt, details(ob, o.bytes), holdersText(ob.Holders))
 	}
 	tw.Flush()
 	return code
@@ -121,6 +124,9 @@ func cmdStat(args []string) int {
 	code := exitOK
 	for _, a := range o.args {
 		name := objName(a)
+		if err := checkName(name); err != nil {
+			return fail("stat", err)
+		}
 		found := lookup(name, o)
 		if len(found) == 0 {
 			fmt.Fprintf(os.Stderr, "posixipc: stat %s: no such file or directory (no %s of that name)\n", name, typeWords(o))
@@ -159,7 +165,7 @@ func typeWords(o *opts) string {
 var typeTitles = map[string]string{"sem": "named semaphore", "shm": "shared memory object", "mq": "message queue"}
 
 func printObject(ob object, bytes bool) {
-	fmt.Printf("%s  (%s)\n", ob.Name, typeTitles[ob.Type])
+	fmt.Printf("%s  (%s)\n", display(ob.Name), typeTitles[ob.Type])
 	line := func(k, v string) { fmt.Printf("  %-10s %s\n", k, v) }
 	if ob.Path != "" {
 		line("path", ob.Path)
@@ -218,7 +224,7 @@ func unlink(typ, name string) error {
 }
 
 func cmdRm(args []string) int {
-	o, err := parseFlags(args, "type", "all", "prefix", "orphaned", "older-than", "dry-run", "mount")
+	o, err := parseFlags(args, "type", "all", "prefix", "orphaned", "older-than", "dry-run", "mount", "any-owner")
 	if err != nil {
 		return fail("rm", err)
 	}
@@ -246,13 +252,20 @@ func cmdRm(args []string) int {
 		}
 		prefix := objName(o.prefix)
 		var chosen []object
+		euid := uint32(os.Geteuid())
 		for _, ob := range listObjects(o) {
+			if !o.anyOwner && ob.Mode != "" && ob.UID != euid {
+				continue // another user's object: only with --any-owner
+			}
 			if strings.HasPrefix(ob.Name, prefix) && (o.olderThan == 0 || time.Since(ob.Mtime) > o.olderThan) {
 				chosen = append(chosen, ob)
 			}
 		}
 		if o.orphaned {
 			addHolders(chosen)
+			if len(chosen) > 0 && !chosen[0].HoldersComplete {
+				return fail("rm", fmt.Errorf("cannot see every process's descriptors and mappings (another user's /proc/PID/fd needs privilege), so nothing is known to be orphaned: nothing removed; run as root"))
+			}
 			kept := chosen[:0]
 			for _, ob := range chosen {
 				if len(ob.Holders) == 0 {
@@ -280,6 +293,9 @@ func cmdRm(args []string) int {
 		}
 		for _, a := range o.args {
 			name := objName(a)
+			if err := checkName(name); err != nil {
+				return fail("rm", err)
+			}
 			any, failed := false, false
 			for _, typ := range []string{"sem", "shm", "mq"} {
 				if !o.wants(typ) {

@@ -46,6 +46,9 @@ func mqCreate(verb string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	var attr *posix.MQAttr
 	if o.set["maxmsg"] || o.set["msgsize"] {
 		lim, err := posix.MQLimits()
@@ -91,6 +94,9 @@ func mqSend(verb string, args []string) int {
 		return fail(verb, usagef("want NAME and MSG (or - to read the message from stdin)"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	msg := []byte(o.args[1])
 	if o.args[1] == "-" {
 		if msg, err = io.ReadAll(os.Stdin); err != nil {
@@ -146,6 +152,9 @@ func mqRecv(verb string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	q, err := posix.OpenMessageQueue(name, unix.O_RDONLY, 0, nil)
 	if err != nil {
 		return fail(verb, err)
@@ -179,7 +188,10 @@ func mqRecv(verb string, args []string) int {
 			}
 			res.Messages = append(res.Messages, m)
 		} else {
-			os.Stdout.Write(append(body, '\n'))
+			// One line per message: a body that is not printable
+			// single-line UTF-8 is quoted (Go syntax), so it cannot forge
+			// lines or send escape sequences; --json gives exact bytes.
+			os.Stdout.WriteString(display(string(body)) + "\n")
 		}
 	}
 	if o.json {
@@ -203,6 +215,9 @@ func mqAttr(verb string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	// mq_open reports a missing queue or a refused open with libc's errno.
 	q, err := posix.OpenMessageQueue(name, unix.O_RDONLY, 0, nil)
 	if err != nil {

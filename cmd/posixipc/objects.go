@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/libcipc/libcipc/posix"
 	"golang.org/x/sys/unix"
@@ -52,7 +54,11 @@ type object struct {
 	UsedBytes *int64    `json:"used_bytes,omitempty"` // mq: QSIZE, bytes of the messages queued
 	NotifyPID *int      `json:"notify_pid,omitempty"` // mq: process registered with mq_notify, 0 if none
 	Holders   []holder  `json:"holders"`
-	Error     string    `json:"error,omitempty"` // what could not be read, e.g. "sem_open /x: permission denied"
+	// HoldersComplete is false when some processes could not be inspected
+	// (another user's /proc/PID/fd needs privilege): Holders may then miss
+	// some, and rm --orphaned removes nothing.
+	HoldersComplete bool   `json:"holders_complete"`
+	Error           string `json:"error,omitempty"` // what could not be read, e.g. "sem_open /x: permission denied"
 
 	id fileID
 }
@@ -274,8 +280,9 @@ func addHolders(obs []object) {
 	if len(obs) == 0 {
 		return
 	}
-	held := scanHolders()
+	held, unreadable := scanHolders()
 	for i := range obs {
+		obs[i].HoldersComplete = unreadable == 0
 		obs[i].Holders = held[obs[i].id]
 		if obs[i].Holders == nil {
 			obs[i].Holders = []holder{}
@@ -289,8 +296,9 @@ func addHolders(obs []object) {
 // temporary name and links it, so a semaphore's mapping may show another
 // (deleted) path. Links in /proc are read, never followed out of it, except
 // stat(2) of a descriptor to learn its inode.
-func scanHolders() map[fileID][]holder {
+func scanHolders() (map[fileID][]holder, int) {
 	held := map[fileID][]holder{}
+	unreadable := 0
 	self := os.Getpid()
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
@@ -304,7 +312,11 @@ func scanHolders() map[fileID][]holder {
 			comm = strings.TrimSpace(string(b))
 		}
 		seen := map[fileID]bool{}
-		fds, _ := os.ReadDir(dir + "/fd")
+		fds, err := os.ReadDir(dir + "/fd")
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			unreadable++ // EACCES: another user's process
+			continue
+		}
 		for _, fd := range fds {
 			link := dir + "/fd/" + fd.Name()
 			target, err := os.Readlink(link)
@@ -321,6 +333,9 @@ func scanHolders() map[fileID][]holder {
 				held[id] = append(held[id], holder{PID: pid, Comm: comm, How: "fd"})
 			}
 		}
+		// A process whose descriptors could be read but whose maps cannot
+		// (here: root cannot read PID 1's, another user namespace's init)
+		// is not counted as unreadable: an object it only maps is missed.
 		maps, err := posix.ProcMaps(pid)
 		if err != nil {
 			continue
@@ -346,7 +361,7 @@ func scanHolders() map[fileID][]holder {
 			}
 		}
 	}
-	return held
+	return held, unreadable
 }
 
 // holdersText is "1234 sempeer (map), 99 go (fd)" or "-".
@@ -356,9 +371,24 @@ func holdersText(hs []holder) string {
 	}
 	var parts []string
 	for _, h := range hs {
-		parts = append(parts, fmt.Sprintf("%d %s (%s)", h.PID, h.Comm, h.How))
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", h.PID, display(h.Comm), h.How))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// display quotes a name or command for a terminal when it holds control
+// characters, invalid UTF-8 or tabwriter's escape byte: names come from
+// other users, and must not forge lines or send escape sequences.
+func display(s string) string {
+	if !utf8.ValidString(s) { // tabwriter's escape, 0xff, is never valid UTF-8
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // details is the per-type column of ls: size, value or queue state.

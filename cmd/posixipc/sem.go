@@ -67,6 +67,9 @@ func semCreate(verb string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	created := true
 	s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, o.mode, uint32(o.value))
 	if errors.Is(err, os.ErrExist) && !o.excl {
@@ -98,6 +101,9 @@ func semUse(verb, what string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	s, err := posix.OpenSemaphore(name, 0, 0, 0)
 	if err != nil {
 		return fail(verb, err)

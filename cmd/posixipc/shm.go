@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,9 +51,12 @@ func shmCreate(verb string, args []string) int {
 		return fail(verb, usagef("--size N is required (bytes; K, M, G accepted)"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	created := true
 	s, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, o.mode)
-	if err != nil && !o.excl && os.IsExist(err) {
+	if err != nil && !o.excl && errors.Is(err, os.ErrExist) {
 		created = false
 		s, err = posix.OpenSharedMemory(name, unix.O_RDWR, 0)
 	}
@@ -113,21 +118,28 @@ func shmCat(verb string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	s, m, size, err := mapAll(name, false)
 	if err != nil {
 		return fail(verb, err)
 	}
 	defer s.Close()
-	buf := make([]byte, size)
 	if m != nil {
 		defer m.Unmap()
-		// ReadAt: a concurrent truncation is an error, not a SIGBUS.
-		if _, err := m.ReadAt(buf, 0); err != nil {
-			return fail(verb, err)
-		}
 	}
-	switch {
-	case o.json:
+	if o.json {
+		if size > maxJSONContent {
+			return fail(verb, fmt.Errorf("%s is %d bytes: --json shows objects of up to %d bytes (use --hex or plain cat)", name, size, maxJSONContent))
+		}
+		buf := make([]byte, size)
+		if m != nil {
+			// ReadAt: a concurrent truncation is an error, not a SIGBUS.
+			if _, err := m.ReadAt(buf, 0); err != nil {
+				return fail(verb, err)
+			}
+		}
 		c := shmContent{Name: name, Size: size}
 		if utf8.Valid(buf) {
 			c.Text = ptr(string(buf))
@@ -135,36 +147,70 @@ func shmCat(verb string, args []string) int {
 			c.Base64 = buf
 		}
 		printJSON(c)
-	case o.hex:
-		hexDump(os.Stdout, buf)
-	default:
-		os.Stdout.Write(buf)
+		return exitOK
+	}
+	// Stream the object in chunks: its size is not bounded by memory.
+	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	defer out.Flush()
+	h := &hexDumper{w: out}
+	chunk := make([]byte, min(size, 1<<20))
+	for off := int64(0); off < size; {
+		n := int(min(int64(len(chunk)), size-off))
+		// ReadAt: a concurrent truncation is an error, not a SIGBUS.
+		if _, err := m.ReadAt(chunk[:n], off); err != nil {
+			out.Flush()
+			return fail(verb, err)
+		}
+		if o.hex {
+			h.write(chunk[:n])
+		} else if _, err := out.Write(chunk[:n]); err != nil {
+			return fail(verb, err)
+		}
+		off += int64(n)
+	}
+	if o.hex {
+		h.end()
 	}
 	return exitOK
 }
 
-// hexDump writes buf as hexdump -C does, a run of identical lines squeezed
-// into one "*".
-func hexDump(w io.Writer, buf []byte) {
-	var prev []byte
-	squeezed := false
-	for off := 0; off < len(buf); off += 16 {
-		line := buf[off:min(off+16, len(buf))]
-		if prev != nil && len(line) == 16 && bytes.Equal(line, prev) {
-			if !squeezed {
-				fmt.Fprintln(w, "*")
-				squeezed = true
+// maxJSONContent bounds shm cat --json, which holds the object in memory.
+const maxJSONContent = 64 << 20
+
+// hexDumper writes what hexdump -C does, fed in pieces (each a multiple of
+// 16 bytes but the last): a run of identical lines is squeezed into one "*".
+type hexDumper struct {
+	w        io.Writer
+	off      int64
+	prev     [16]byte
+	havePrev bool
+	squeezed bool
+}
+
+func (h *hexDumper) write(buf []byte) {
+	for i := 0; i < len(buf); i += 16 {
+		line := buf[i:min(i+16, len(buf))]
+		if h.havePrev && len(line) == 16 && bytes.Equal(line, h.prev[:]) {
+			if !h.squeezed {
+				fmt.Fprintln(h.w, "*")
+				h.squeezed = true
 			}
+			h.off += 16
 			continue
 		}
-		squeezed = false
-		prev = line
+		h.squeezed = false
+		h.havePrev = len(line) == 16
+		copy(h.prev[:], line)
 		// hex.Dump numbers from 0: put the real offset in front.
 		d := hex.Dump(line)
-		fmt.Fprintf(w, "%08x%s", off, d[8:])
+		fmt.Fprintf(h.w, "%08x%s", h.off, d[8:])
+		h.off += int64(len(line))
 	}
-	if len(buf) > 0 {
-		fmt.Fprintf(w, "%08x\n", len(buf))
+}
+
+func (h *hexDumper) end() {
+	if h.off > 0 {
+		fmt.Fprintf(h.w, "%08x\n", h.off)
 	}
 }
 
@@ -188,6 +234,9 @@ func shmWrite(verb string, args []string) int {
 		return fail(verb, usagef("want exactly one NAME (the data comes on stdin)"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	data, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		return fail(verb, err)
@@ -200,7 +249,7 @@ func shmWrite(verb string, args []string) int {
 	if m != nil {
 		defer m.Unmap()
 	}
-	if o.offset+int64(len(data)) > size {
+	if o.offset > size || int64(len(data)) > size-o.offset {
 		return fail(verb, fmt.Errorf("%s: %d bytes at offset %d go past the end of the object (%d bytes): 'posixipc shm truncate %s N' first",
 			name, len(data), o.offset, size, name))
 	}
@@ -229,6 +278,9 @@ func shmTruncate(verb string, args []string) int {
 		return fail(verb, usagef("want NAME and a SIZE"))
 	}
 	name := objName(o.args[0])
+	if err := checkName(name); err != nil {
+		return fail(verb, err)
+	}
 	size, err := parseSize(o.args[1])
 	if err != nil {
 		return fail(verb, usagef("bad size %q: %v", o.args[1], err))
