@@ -111,11 +111,11 @@ var helps = map[string]verbHelp{
 		[]string{"bytes"}, []string{"posixipc limits --json"}},
 	"demo": {"posixipc demo [--peers DIR] [SCENARIO...]",
 		"Runs the course notes' scenarios across real Go and C processes, printing each step, then\n" +
-			"a table of scenarios with pass/fail and time; scenarios whose primitive is not built yet\n" +
-			"are listed as such. Exits 1 if any scenario failed or left an object behind.\n" +
+			"a table of scenarios with pass/fail and time. Exits 1 if any scenario failed or left\n" +
+			"something behind (an object, a temp dir, a child process or zombie).\n" +
 			"Without --peers the C peers are compiled from tests/cpeers (run from the module root).\n" +
 			"Scenarios: " + strings.Join(scenarioNames(), ", ") + ".",
-		[]string{"peers"}, []string{"make demo", "posixipc demo --peers build/cpeers handshake mq"}},
+		[]string{"peers"}, []string{"make demo", "posixipc demo --peers build/cpeers handshake mq", "posixipc demo --peers build/cpeers filelock sigqueue spawn"}},
 }
 
 const mainHelp = `posixipc: POSIX IPC objects from the command line, through libcipc (real glibc calls).
