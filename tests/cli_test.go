@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -507,6 +509,8 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 		{[]string{"stat"}, "name at least one object"},
 		{[]string{"limits", "extra"}, "takes no arguments"},
 		{[]string{"demo", "nosuch"}, `unknown scenario "nosuch"`},
+		{[]string{"locks", "a", "b"}, "takes at most one PATH"},
+		{[]string{"locks", "--type", "sem"}, "unknown flag --type"},
 	} {
 		if c.msg == "" {
 			continue
@@ -516,7 +520,6 @@ func TestCLIUsageErrorsExit2(t *testing.T) {
 	// Nothing was created by the refused commands.
 	_, err := os.Lstat("/dev/shm/sem.x")
 	assert.True(t, os.IsNotExist(err))
-	cliFails(t, 1, "posixipc: locks: not built yet", []string{"locks"})
 }
 
 func TestCLIHelpOnEveryVerb(t *testing.T) {
@@ -525,12 +528,11 @@ func TestCLIHelpOnEveryVerb(t *testing.T) {
 		{"mq", "create"}, {"mq", "send"}, {"mq", "recv"}, {"mq", "attr"}, {"limits"}, {"locks"}, {"demo"}} {
 		out := cliOK(t, append(verb, "--help")...)
 		assert.True(t, strings.HasPrefix(out, "usage: posixipc "+verb[0]), "%v: %s", verb, out)
-		if verb[0] != "locks" {
-			assert.Contains(t, out, "examples:\n  ", "%v", verb)
-		}
+		assert.Contains(t, out, "examples:\n  ", "%v", verb)
+		assert.NotContains(t, out, "NOT BUILT", "%v", verb)
 	}
 	assert.Contains(t, cliOK(t, "--help"), "Exit codes: 0 done, 1 the operation failed, 2 usage.")
-	assert.Contains(t, cliOK(t, "locks", "--help"), "NOT BUILT YET")
+	assert.NotContains(t, cliOK(t, "--help"), "NOT BUILT")
 }
 
 func TestCLILimits(t *testing.T) {
@@ -647,4 +649,136 @@ func TestCLINamesLargeObjectsAndUntrustedBytes(t *testing.T) {
 	defer posix.UnlinkMessageQueue(q)
 	cliOK(t, "mq", "send", q, "x\x1b[31my\nFAKE")
 	assert.Equal(t, "\"x\\x1b[31my\\nFAKE\"\n", cliOK(t, "mq", "recv", q, "--timeout", "5s"))
+}
+
+type cliLock struct {
+	ID      int    `json:"id"`
+	Blocked bool   `json:"blocked"`
+	Class   string `json:"class"`
+	Mode    string `json:"mode"`
+	Type    string `json:"type"`
+	Pid     int    `json:"pid"`
+	Command string `json:"command"`
+	Path    string `json:"path"`
+	Dev     string `json:"dev"`
+	Inode   uint64 `json:"inode"`
+	Start   int64  `json:"start"`
+	End     int64  `json:"end"`
+	Error   string `json:"error"`
+}
+
+type cliLocks struct {
+	Locks []cliLock `json:"locks"`
+	File  string    `json:"file"`
+}
+
+func (l cliLocks) byPid(pid int) *cliLock {
+	for i := range l.Locks {
+		if l.Locks[i].Pid == pid && !l.Locks[i].Blocked {
+			return &l.Locks[i]
+		}
+	}
+	return nil
+}
+
+// posixipc locks PATH shows the locks real processes hold on a file: a C
+// fcntl record lock, a Go child's flock, this process's OFD lock (pid -1,
+// no process named), and a C waiter blocked behind the record lock.
+func TestCLILocksShowsHoldersOfAFile(t *testing.T) {
+	_, path := lockFile(t)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	cHolder := startFileRole(t, "C", "fcntl-hold", path, "w", "10", "20")
+	cPid := heldPid(t, cHolder)
+	goHolder := startFileRole(t, "Go", "flock-hold", path, "sh")
+	goPid := heldPid(t, goHolder)
+	ofd, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer ofd.Close()
+	require.NoError(t, posix.OFDSetLock(int(ofd.Fd()), &posix.FileLock{Type: unix.F_RDLCK, Start: 1000, Len: 100}))
+	waiter := start(t, []string{cpeer(t, "filepeer"), "deadlock", path, "3000", "15"}, nil)
+	waiterPid := heldPid(t, waiter)
+
+	var l cliLocks
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l = cliLocks{}
+		cliJSON(t, &l, "locks", path)
+		if len(l.Locks) == 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Len(t, l.Locks, 5, "%+v", l) // fcntl, flock, OFD, the waiter's byte 3000 and its blocked request
+	assert.Equal(t, path, l.File)
+	dev := fmt.Sprintf("%d:%d", unix.Major(fi.Sys().(*syscall.Stat_t).Dev), unix.Minor(fi.Sys().(*syscall.Stat_t).Dev))
+	ino := fi.Sys().(*syscall.Stat_t).Ino
+
+	c := l.byPid(cPid)
+	require.NotNil(t, c, "%+v", l)
+	assert.Equal(t, cliLock{ID: c.ID, Class: "POSIX", Mode: "ADVISORY", Type: "WRITE", Pid: cPid, Command: "filepeer",
+		Path: path, Dev: dev, Inode: ino, Start: 10, End: 29}, *c)
+	g := l.byPid(goPid)
+	require.NotNil(t, g, "%+v", l)
+	assert.Equal(t, "FLOCK", g.Class)
+	assert.Equal(t, "READ", g.Type)
+	assert.Equal(t, int64(0), g.Start)
+	assert.Equal(t, int64(-1), g.End, "flock: the whole file, to EOF")
+	assert.Equal(t, filepath.Base(os.Args[0])[:min(15, len(filepath.Base(os.Args[0])))], g.Command, "the Go child is this test binary")
+	o := l.byPid(-1)
+	require.NotNil(t, o, "%+v", l)
+	assert.Equal(t, "OFDLCK", o.Class)
+	assert.Equal(t, "READ", o.Type)
+	assert.Equal(t, "", o.Command, "an OFD lock names no process")
+	assert.Equal(t, int64(1000), o.Start)
+	assert.Equal(t, int64(1099), o.End)
+	var blocked *cliLock
+	for i := range l.Locks {
+		if l.Locks[i].Blocked {
+			blocked = &l.Locks[i]
+		}
+	}
+	require.NotNil(t, blocked, "%+v", l)
+	assert.Equal(t, waiterPid, blocked.Pid)
+	assert.Equal(t, c.ID, blocked.ID, "blocked behind the C holder's lock")
+	assert.Equal(t, int64(15), blocked.Start)
+
+	out := cliOK(t, "locks", path)
+	assert.Regexp(t, fmt.Sprintf(`(?m)^%d +POSIX +WRITE +10-29 +%d filepeer +%s$`, c.ID, cPid, regexp.QuoteMeta(path)), out)
+	assert.Regexp(t, fmt.Sprintf(`(?m)^%d +FLOCK +READ +0-EOF +%d \S+ +%s$`, g.ID, goPid, regexp.QuoteMeta(path)), out)
+	assert.Regexp(t, `(?m)^\d+ +OFDLCK +READ +1000-1099 +-1 \(OFD lock: owned by an open file description, no process\) +`+regexp.QuoteMeta(path)+`$`, out)
+	assert.Regexp(t, fmt.Sprintf(`(?m)^-> %d +POSIX +WRITE +15-15 +%d filepeer \(waiting\) +`, c.ID, waiterPid), out)
+	// Without PATH the same locks are among the system's, paths resolved
+	// through the holders' descriptors.
+	var every cliLocks
+	cliJSON(t, &every, "locks")
+	assert.Empty(t, every.File)
+	e := every.byPid(cPid)
+	require.NotNil(t, e)
+	assert.Equal(t, path, e.Path)
+	assert.Equal(t, "filepeer", e.Command)
+
+	// The holder dies: its lock goes, and the waiter gets the byte.
+	cHolder.Kill()
+	assert.Equal(t, "result=0 errno=0 ename=0", strings.TrimPrefix(waiter.finish(t), fmt.Sprintf("held pid=%d\n", waiterPid)))
+	l = cliLocks{}
+	cliJSON(t, &l, "locks", path)
+	assert.Nil(t, l.byPid(cPid))
+	assert.Nil(t, l.byPid(waiterPid))
+	assert.NotNil(t, l.byPid(goPid))
+
+	// A file nobody locks; a missing one; a symlink names its target's locks.
+	other := filepath.Join(t.TempDir(), "free")
+	require.NoError(t, os.WriteFile(other, nil, 0o600))
+	assert.Equal(t, "no locks on "+other+"\n", cliOK(t, "locks", other))
+	l = cliLocks{}
+	cliJSON(t, &l, "locks", other)
+	assert.NotNil(t, l.Locks)
+	assert.Empty(t, l.Locks)
+	cliFails(t, 1, "posixipc: stat "+other+".missing: no such file or directory", []string{"locks", other + ".missing"})
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(path, link))
+	l = cliLocks{}
+	cliJSON(t, &l, "locks", link)
+	assert.NotNil(t, l.byPid(goPid))
 }

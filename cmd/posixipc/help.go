@@ -94,21 +94,28 @@ var helps = map[string]verbHelp{
 	"mq attr": {"posixipc mq attr NAME [--bytes] [--json]",
 		"Shows the queue's attributes (mq_getattr), bytes queued and mq_notify process.",
 		[]string{"bytes"}, []string{"posixipc mq attr /q"}},
-	"locks": {"posixipc locks [PATH]",
-		"NOT BUILT YET: /proc/locks with process names and paths resolved needs posix.ProcLocks,\n" +
-			"which is being built for issue 6. The command exits 1 until then.",
-		nil, nil},
+	"locks": {"posixipc locks [PATH] [--json]",
+		"Lists the file locks of the system (/proc/locks, read with posix.ProcLocks): class\n" +
+			"(POSIX for fcntl and lockf record locks, FLOCK, OFDLCK for open-file-description locks,\n" +
+			"LEASE), type, byte range (END inclusive, EOF: to the end of the file however far it\n" +
+			"grows), the holder's pid and command (/proc/PID/comm) and the file's path (read from a\n" +
+			"descriptor open on it in /proc/PID/fd; links in /proc are read, not followed out of it).\n" +
+			"Waiters blocked behind a lock are marked \"->\". An OFD lock belongs to an open file\n" +
+			"description, not a process: its pid is -1 and no process is named. With PATH, only the\n" +
+			"locks on that file (same device and inode) are listed. Exit 1 if PATH cannot be stat'ed.",
+		nil,
+		[]string{"posixipc locks", "posixipc locks /var/lib/app/db.lock", "posixipc locks --json ./data | jq '.locks[].pid'"}},
 	"limits": {"posixipc limits [--bytes] [--json]",
 		"Shows the message queue limits (fs.mqueue, RLIMIT_MSGQUEUE, MQ_PRIO_MAX), SEM_VALUE_MAX,\n" +
 			"NAME_MAX, the page size, and the size and free space of /dev/shm.",
 		[]string{"bytes"}, []string{"posixipc limits --json"}},
 	"demo": {"posixipc demo [--peers DIR] [SCENARIO...]",
 		"Runs the course notes' scenarios across real Go and C processes, printing each step, then\n" +
-			"a table of scenarios with pass/fail and time; scenarios whose primitive is not built yet\n" +
-			"are listed as such. Exits 1 if any scenario failed or left an object behind.\n" +
+			"a table of scenarios with pass/fail and time. Exits 1 if any scenario failed or left\n" +
+			"something behind (an object, a temp dir, a child process or zombie).\n" +
 			"Without --peers the C peers are compiled from tests/cpeers (run from the module root).\n" +
 			"Scenarios: " + strings.Join(scenarioNames(), ", ") + ".",
-		[]string{"peers"}, []string{"make demo", "posixipc demo --peers build/cpeers handshake mq"}},
+		[]string{"peers"}, []string{"make demo", "posixipc demo --peers build/cpeers handshake mq", "posixipc demo --peers build/cpeers filelock sigqueue spawn"}},
 }
 
 const mainHelp = `posixipc: POSIX IPC objects from the command line, through libcipc (real glibc calls).
@@ -122,7 +129,7 @@ usage: posixipc COMMAND [ARGS] [--json] [--help]
   shm create|cat|write|truncate NAME    shared memory objects
   mq create|send|recv|attr NAME         message queues
   limits                                system limits for POSIX IPC
-  locks [PATH]                          NOT BUILT YET (needs posix.ProcLocks, issue 6)
+  locks [PATH]                          file locks (/proc/locks) with holders' names and paths
   demo [SCENARIO...]                    the course notes' scenarios across Go and C processes
 
 Names: "jobs" and "/jobs" are the same object. Sizes take K, M, G (powers of 1024);

@@ -1,5 +1,5 @@
 // Command posixipc works with POSIX IPC objects (named semaphores, shared
-// memory objects, message queues) through libcipc, and runs the demo: the seed
+// memory objects, message queues) through libcipc, lists file locks, and runs the demo: the seed
 // scenarios (shared/seeds course notes) across real processes, Go and C side
 // by side.
 //
@@ -10,6 +10,7 @@
 //	posixipc shm create NAME --size N [--mode] [--excl] | cat [--hex] | write [--offset N] | truncate NAME N
 //	posixipc mq create NAME [--maxmsg N] [--msgsize N] [--mode] [--excl] | send [--prio P] [--timeout D] MSG|- | recv [--timeout D] [--count N] | attr
 //	posixipc limits
+//	posixipc locks [PATH]
 //	posixipc demo [--peers DIR] [SCENARIO...]
 //
 // Every command takes --json and --help. Exit codes: 0 done, 1 the operation
@@ -65,15 +66,4 @@ func run(args []string) int {
 	default:
 		return usageExit(fmt.Sprintf("unknown command %q", args[0]))
 	}
-}
-
-// cmdLocks is listed but not built: it needs posix.ProcLocks (issue 6).
-func cmdLocks(args []string) int {
-	for _, a := range args {
-		if a == "--help" || a == "-h" {
-			return help("locks")
-		}
-	}
-	fmt.Fprintln(os.Stderr, "posixipc: locks: not built yet: it needs posix.ProcLocks (/proc/locks with process names and paths), which is being built for issue 6")
-	return exitFail
 }

@@ -156,6 +156,30 @@ func init() {
 		}
 		return holdLock()
 	}
+	Roles["file-lockf-hold"] = func(a []string) error {
+		f, err := os.OpenFile(a[0], os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := f.Seek(int64(Atoi(a[1])), 0); err != nil {
+			return err
+		}
+		if err := posix.Lockf(int(f.Fd()), unix.F_TLOCK, int64(Atoi(a[2]))); err != nil {
+			return err
+		}
+		return holdLock()
+	}
+	Roles["file-sigqueue"] = func(a []string) error {
+		pid, sig, n := Atoi(a[0]), unix.Signal(Atoi(a[1])), Atoi(a[2])
+		for i := 1; i <= n; i++ {
+			if err := posix.Sigqueue(pid, sig, uintptr(i)); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("sent %d pid=%d uid=%d\n", n, os.Getpid(), os.Getuid())
+		return nil
+	}
 	Roles["file-seekread"] = func(a []string) error {
 		reads, bad, err := SeekRead(Atoi(a[0]), time.Duration(Atoi(a[1]))*time.Millisecond, a[2] == "pread", Atoi(a[3]))
 		if err != nil {

@@ -255,6 +255,19 @@ static int cmd_sigqueue(char **a)
     return EXIT_OK;
 }
 
+static int cmd_tgkill(char **a)
+{
+    long long pid, tid, sig, n;
+    if (!parse_n(a[0], &pid) || !parse_n(a[1], &tid) || !parse_n(a[2], &sig) || !parse_n(a[3], &n))
+        return EXIT_USAGE;
+    for (long long i = 0; i < n; i++) {
+        if (tgkill((pid_t)pid, (pid_t)tid, (int)sig) != 0)
+            fail("tgkill", a[1]);
+    }
+    printf("sent %lld pid=%d uid=%d\n", n, (int)getpid(), (int)getuid());
+    return EXIT_OK;
+}
+
 static int cmd_rt_recv(char **a)
 {
     long long sig, n;
@@ -367,6 +380,7 @@ static const struct command commands[] = {
     {"seekread", 4, cmd_seekread, "FD MS seek|pread BLOCK"},
     {"pipe-write", 4, cmd_pipe_write, "FD|/PATH ID N SIZE"},
     {"sigqueue", 3, cmd_sigqueue, "PID SIG N"},
+    {"tgkill", 4, cmd_tgkill, "PID TID SIG N"},
     {"rt-recv", 2, cmd_rt_recv, "SIG N"},
     {"eintr", 1, cmd_eintr, "restart|norestart"},
     {"bench-fcntl", 2, cmd_bench_fcntl, "N PATH"},
