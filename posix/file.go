@@ -274,7 +274,11 @@ func lockWait(op, name string, r *cLockReq, w *cWait, ctx context.Context) error
 	}
 	q := new(waitQueue)
 	q.init()
-	t := waitTarget{h: &fileLockHandle, q: q, p: unsafe.Pointer(r), name: name, kind: waitFileLock}
+	// The slow path has its own copy of the request: r stays on the
+	// caller's stack, and the non-blocking calls allocate nothing.
+	rr := new(cLockReq)
+	*rr = *r
+	t := waitTarget{h: &fileLockHandle, q: q, p: unsafe.Pointer(rr), name: name, kind: waitFileLock}
 	return t.block(op, w, ctx)
 }
 
@@ -515,9 +519,9 @@ func Sync() {
 	}
 }
 
-// Pipe is pipe2(fds, O_CLOEXEC): the read and write ends as *os.File (which
-// put them on the Go netpoller, so reads and writes hold no thread while
-// they wait). Writes of at most PIPE_BUF (4096) bytes are atomic: they never
+// Pipe is pipe2(fds, O_CLOEXEC|O_NONBLOCK): the read and write ends as
+// *os.File, on the Go netpoller as os.Pipe's are (reads and writes hold no
+// thread while they wait, and deadlines work). Writes of at most PIPE_BUF (4096) bytes are atomic: they never
 // interleave with other writers' (pipe(7)).
 func Pipe() (r, w *os.File, err error) {
 	const op = "pipe2"
@@ -525,7 +529,10 @@ func Pipe() (r, w *os.File, err error) {
 		return nil, nil, cgoErr(op, "")
 	}
 	var fds [2]int32
-	if rc := cPipe2(&fds, unix.O_CLOEXEC); rc != 0 {
+	// O_NONBLOCK, as os.Pipe: os.NewFile then puts the ends on the
+	// netpoller (no OS thread per blocked reader; deadlines work). Fd()
+	// switches a file back to blocking mode, as for any *os.File.
+	if rc := cPipe2(&fds, unix.O_CLOEXEC|unix.O_NONBLOCK); rc != 0 {
 		return nil, nil, errnoErr(op, "", rc)
 	}
 	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil

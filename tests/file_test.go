@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,7 +336,7 @@ func spawnOut(t *testing.T, argv []string, fd int) func() string {
 	}
 	return func() string {
 		defer r.Close()
-		r.SetReadDeadline(time.Now().Add(30 * time.Second))
+		require.NoError(t, r.SetReadDeadline(time.Now().Add(30*time.Second)))
 		out, err := io.ReadAll(r)
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -388,7 +390,7 @@ func withExtraFile(f *os.File) scenario.ProcOpt {
 func TestPipeWritesUpToPipeBufNeverInterleave(t *testing.T) {
 	const writers, records, size = 4, 100, 4096 // PIPE_BUF
 	check := func(t *testing.T, r *os.File) {
-		r.SetReadDeadline(time.Now().Add(30 * time.Second))
+		require.NoError(t, r.SetReadDeadline(time.Now().Add(30*time.Second)))
 		counts := map[byte]int{}
 		rec := make([]byte, size)
 		for i := 0; i < writers*records; i++ {
@@ -409,6 +411,9 @@ func TestPipeWritesUpToPipeBufNeverInterleave(t *testing.T) {
 		r, w, err := posix.Pipe()
 		require.NoError(t, err)
 		defer r.Close()
+		// The writers (other processes) expect a blocking descriptor; the
+		// ends of Pipe are non-blocking, for the netpoller.
+		require.NoError(t, unix.SetNonblock(int(w.Fd()), false))
 		var waits []func() string
 		var gos []*proc
 		for id := 1; id <= writers; id++ {
@@ -449,4 +454,92 @@ func TestPipeWritesUpToPipeBufNeverInterleave(t *testing.T) {
 			assert.Equal(t, fmt.Sprintf("wrote %d", records), p.finish(t))
 		}
 	})
+}
+
+// A lock wait on a thread that blocks the reserved signal (a mask inherited
+// across exec, PthreadSigmask), or after someone replaced its handler
+// (os/signal, signal.Ignore), still ends at its deadline: the shim unblocks
+// the signal for the wait, and polls when the handler is not its own.
+func TestLockWaitEndsWhenTheSignalIsBlockedOrItsHandlerReplaced(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, os.WriteFile(path, make([]byte, 100), 0o600))
+	holder, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer holder.Close()
+	require.NoError(t, posix.OFDSetLock(int(holder.Fd()), &posix.FileLock{Type: unix.F_WRLCK}))
+	waiter, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer waiter.Close()
+	wait := func() (error, time.Duration) {
+		start := time.Now()
+		err := posix.OFDSetLockTimeout(int(waiter.Fd()), &posix.FileLock{Type: unix.F_WRLCK}, 100*time.Millisecond)
+		return err, time.Since(start)
+	}
+	// Reserve the signal with a first wait.
+	err, _ = wait()
+	require.ErrorIs(t, err, unix.ETIMEDOUT)
+	sig := posix.LockSignal()
+
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		var set, old unix.Sigset_t
+		set.Val[(uint(sig)-1)/64] = 1 << ((uint(sig) - 1) % 64)
+		require.NoError(t, unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old))
+		defer unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+		err, _ := wait()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, unix.ETIMEDOUT)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a wait on a thread that blocks the lock signal never ended")
+	}
+
+	// signal.Ignore is for good: it runs in a child process, with a holder
+	// of its own.
+	require.NoError(t, posix.OFDSetLock(int(holder.Fd()), &posix.FileLock{Type: unix.F_UNLCK}))
+	out := startGo(t, "file-lock-ignored", []string{path}).finish(t)
+	assert.Equal(t, "ETIMEDOUT then locked", out)
+}
+
+func init() {
+	// file-lock-ignored PATH: after signal.Ignore of the lock signal, a
+	// lock wait against a holder (an OFD lock of this process) still ends
+	// at its deadline, and takes the lock once the holder lets go.
+	scenario.Roles["file-lock-ignored"] = func(a []string) error {
+		holder, err := os.OpenFile(a[0], os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		defer holder.Close()
+		waiter, err := os.OpenFile(a[0], os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		defer waiter.Close()
+		wl := &posix.FileLock{Type: unix.F_WRLCK}
+		if err := posix.OFDSetLock(int(holder.Fd()), wl); err != nil {
+			return err
+		}
+		if err := posix.OFDSetLockTimeout(int(waiter.Fd()), wl, 50*time.Millisecond); !errors.Is(err, unix.ETIMEDOUT) {
+			return fmt.Errorf("%w: first wait: %v", scenario.ErrVerify, err)
+		}
+		signal.Ignore(posix.LockSignal())
+		start := time.Now()
+		err = posix.OFDSetLockTimeout(int(waiter.Fd()), wl, 100*time.Millisecond)
+		if !errors.Is(err, unix.ETIMEDOUT) || time.Since(start) > 5*time.Second {
+			return fmt.Errorf("%w: wait after Ignore: %v after %v", scenario.ErrVerify, err, time.Since(start))
+		}
+		if err := posix.OFDSetLock(int(holder.Fd()), &posix.FileLock{Type: unix.F_UNLCK}); err != nil {
+			return err
+		}
+		if err := posix.OFDSetLockTimeout(int(waiter.Fd()), wl, 5*time.Second); err != nil {
+			return err
+		}
+		fmt.Print("ETIMEDOUT then locked")
+		return nil
+	}
 }
