@@ -131,6 +131,12 @@ func spawn(op, path string, argv, env []string, attr *SpawnAttr, search bool) (i
 	if attr == nil {
 		attr = &SpawnAttr{}
 	}
+	if env == nil {
+		// This process's environment, copied here: glibc's setenv (which
+		// os.Setenv calls) may reallocate C's environ while another
+		// goroutine's posix_spawn reads it.
+		env = os.Environ()
+	}
 	d := cSpawn{argc: int32(len(argv)), envc: -1, nacts: int32(len(attr.Actions))}
 	if search {
 		d.search = 1
@@ -436,16 +442,31 @@ func Sigqueue(pid int, sig unix.Signal, value uintptr) error {
 // Alarm is alarm(sec): SIGALRM to the process in sec seconds (0 cancels),
 // replacing any earlier alarm; it returns the seconds that were left. The
 // Go runtime ignores SIGALRM unless os/signal.Notify asks for it. alarm and
-// ITIMER_REAL are the same timer.
-func Alarm(sec uint) uint {
-	if !cgoEnabled || sec > 1<<32-1 {
-		return 0
+// ITIMER_REAL are the same timer. sec above UINT_MAX (alarm takes an
+// unsigned int) is EINVAL rather than silently truncated.
+func Alarm(sec uint) (uint, error) {
+	const op = "alarm"
+	if !cgoEnabled {
+		return 0, cgoErr(op, "")
 	}
-	return uint(cAlarm(uint32(sec)))
+	if sec > 1<<32-1 {
+		return 0, &Error{Op: op, Err: &argError{msg: "seconds beyond an unsigned int", errno: unix.EINVAL}}
+	}
+	return uint(cAlarm(uint32(sec))), nil
+}
+
+// micros is d in microseconds, rounded up (a timer never fires earlier
+// than asked, and a positive duration under 1µs must not disarm it).
+func micros(d time.Duration) int64 {
+	if d <= 0 {
+		return d.Microseconds()
+	}
+	return int64((d + time.Microsecond - 1) / time.Microsecond)
 }
 
 // Itimerval is a struct itimerval: Value until the timer fires (0: disarmed),
-// then Interval between firings (0: once). Microsecond resolution.
+// then Interval between firings (0: once). Microsecond resolution: Setitimer
+// rounds up.
 type Itimerval struct {
 	Interval time.Duration
 	Value    time.Duration
@@ -464,7 +485,7 @@ func Setitimer(which int, v Itimerval) (Itimerval, error) {
 	if err := cInt(op, "", "which", which); err != nil {
 		return Itimerval{}, err
 	}
-	io := [2]int64{v.Interval.Microseconds(), v.Value.Microseconds()}
+	io := [2]int64{micros(v.Interval), micros(v.Value)}
 	if rc := cSetitimer(int32(which), &io); rc != 0 {
 		return Itimerval{}, errnoErr(op, "", rc)
 	}

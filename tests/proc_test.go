@@ -275,11 +275,30 @@ func TestTimersFire(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, v)
 	// alarm is the same timer.
-	assert.Equal(t, uint(0), posix.Alarm(100))
+	left, err := posix.Alarm(100)
+	require.NoError(t, err)
+	assert.Equal(t, uint(0), left)
 	v, err = posix.Getitimer(unix.ITIMER_REAL)
 	require.NoError(t, err)
 	assert.InDelta(t, 100*time.Second, v.Value, float64(2*time.Second))
-	assert.InDelta(t, 100, posix.Alarm(0), 1)
+	left, err = posix.Alarm(0)
+	require.NoError(t, err)
+	assert.InDelta(t, 100, left, 1)
+	_, err = posix.Alarm(1 << 32)
+	assert.ErrorIs(t, err, unix.EINVAL)
+	// A positive value under a microsecond is rounded up, not taken for 0
+	// (which would disarm the timer): it fires.
+	select {
+	case <-c:
+	default:
+	}
+	_, err = posix.Setitimer(unix.ITIMER_REAL, posix.Itimerval{Value: 999 * time.Nanosecond})
+	require.NoError(t, err)
+	select {
+	case <-c:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a 999ns ITIMER_REAL did not fire")
+	}
 	_, err = posix.Setitimer(99, posix.Itimerval{})
 	assert.ErrorIs(t, err, unix.EINVAL)
 }
