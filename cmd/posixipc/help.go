@@ -142,6 +142,11 @@ Exit codes: 0 done, 1 the operation failed, 2 usage.
 func help(verb string) int {
 	h, ok := helps[verb]
 	if !ok {
+		if verb != "" {
+			fmt.Fprintf(os.Stderr, "posixipc: no help topic %q\n", verb)
+			fmt.Fprint(os.Stderr, mainHelp)
+			return exitUsage
+		}
 		fmt.Print(mainHelp)
 		return exitOK
 	}

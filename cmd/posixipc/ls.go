@@ -30,10 +30,15 @@ func mountMqueue() error {
 	if os.Geteuid() != 0 {
 		return &posix.Error{Op: "mount", Name: mqDir, Err: unix.EPERM}
 	}
+	_, statErr := os.Lstat(mqDir)
+	made := errors.Is(statErr, os.ErrNotExist)
 	if err := os.MkdirAll(mqDir, 0o1777); err != nil {
 		return err
 	}
 	if err := unix.Mount("none", mqDir, "mqueue", 0, ""); err != nil {
+		if made {
+			os.Remove(mqDir) // leave nothing behind a failed mount
+		}
 		return &posix.Error{Op: "mount", Name: mqDir, Err: err}
 	}
 	return nil

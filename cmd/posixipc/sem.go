@@ -71,6 +71,9 @@ func semCreate(verb string, args []string) int {
 		return fail(verb, err)
 	}
 	created := true
+	if o.value > posix.SemValueMax {
+		return fail(verb, usagef("--value %d is above SEM_VALUE_MAX (%d)", o.value, posix.SemValueMax))
+	}
 	s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, o.mode, uint32(o.value))
 	if errors.Is(err, os.ErrExist) && !o.excl {
 		created = false
