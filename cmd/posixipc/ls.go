@@ -343,7 +343,7 @@ func cmdRm(args []string) int {
 		verb = "would remove"
 	}
 	for _, r := range res.Removed {
-		fmt.Printf("%s %s %s\n", verb, typeTitles[r.Type], r.Name)
+		fmt.Printf("%s %s %s\n", verb, typeTitles[r.Type], display(r.Name))
 	}
 	return code
 }

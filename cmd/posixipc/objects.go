@@ -37,23 +37,26 @@ type holder struct {
 // object is what ls and stat say of one object; the JSON field names are
 // part of the tool's interface (README).
 type object struct {
-	Name      string    `json:"name"`
-	Type      string    `json:"type"`           // "sem", "shm" or "mq"
-	Path      string    `json:"path,omitempty"` // the file behind it; "" for a queue while /dev/mqueue is not mounted
-	Mode      string    `json:"mode"`           // permissions in octal, "0600"
-	UID       uint32    `json:"uid"`
-	GID       uint32    `json:"gid"`
-	Owner     string    `json:"owner"`
-	Group     string    `json:"group"`
-	Mtime     time.Time `json:"mtime"`
-	Size      *int64    `json:"size,omitempty"`       // shm: bytes
-	Value     *int      `json:"value,omitempty"`      // sem: sem_getvalue
-	Msgs      *int64    `json:"msgs,omitempty"`       // mq: mq_curmsgs
-	MaxMsg    *int64    `json:"maxmsg,omitempty"`     // mq: mq_maxmsg
-	MsgSize   *int64    `json:"msgsize,omitempty"`    // mq: mq_msgsize
-	UsedBytes *int64    `json:"used_bytes,omitempty"` // mq: QSIZE, bytes of the messages queued
-	NotifyPID *int      `json:"notify_pid,omitempty"` // mq: process registered with mq_notify, 0 if none
-	Holders   []holder  `json:"holders"`
+	Name string `json:"name"`
+	Type string `json:"type"` // "sem", "shm" or "mq"
+	// NameBase64 is the name's exact bytes when they are not valid UTF-8
+	// (JSON strings are UTF-8: "name" then carries U+FFFD for them).
+	NameBase64 []byte    `json:"name_base64,omitempty"`
+	Path       string    `json:"path,omitempty"` // the file behind it; "" for a queue while /dev/mqueue is not mounted
+	Mode       string    `json:"mode"`           // permissions in octal, "0600"
+	UID        uint32    `json:"uid"`
+	GID        uint32    `json:"gid"`
+	Owner      string    `json:"owner"`
+	Group      string    `json:"group"`
+	Mtime      time.Time `json:"mtime"`
+	Size       *int64    `json:"size,omitempty"`       // shm: bytes
+	Value      *int      `json:"value,omitempty"`      // sem: sem_getvalue
+	Msgs       *int64    `json:"msgs,omitempty"`       // mq: mq_curmsgs
+	MaxMsg     *int64    `json:"maxmsg,omitempty"`     // mq: mq_maxmsg
+	MsgSize    *int64    `json:"msgsize,omitempty"`    // mq: mq_msgsize
+	UsedBytes  *int64    `json:"used_bytes,omitempty"` // mq: QSIZE, bytes of the messages queued
+	NotifyPID  *int      `json:"notify_pid,omitempty"` // mq: process registered with mq_notify, 0 if none
+	Holders    []holder  `json:"holders"`
 	// HoldersComplete is false when some processes could not be inspected
 	// (another user's /proc/PID/fd needs privilege): Holders may then miss
 	// some, and rm --orphaned removes nothing.
@@ -237,7 +240,14 @@ func listObjects(o *opts) []object {
 	return out
 }
 
+// sortObjects orders objects by type then name, and gives each name that
+// is not valid UTF-8 its exact bytes for JSON.
 func sortObjects(obs []object) {
+	for i := range obs {
+		if !utf8.ValidString(obs[i].Name) {
+			obs[i].NameBase64 = []byte(obs[i].Name)
+		}
+	}
 	rank := map[string]int{"sem": 0, "shm": 1, "mq": 2}
 	sort.SliceStable(obs, func(i, j int) bool {
 		if obs[i].Type != obs[j].Type {
@@ -272,6 +282,7 @@ func lookup(name string, o *opts) []object {
 			out = append(out, ob)
 		}
 	}
+	sortObjects(out)
 	return out
 }
 

@@ -45,7 +45,7 @@ func createdObject(o *opts, verb, typ, name string, created bool) int {
 	if !created {
 		what = "opened existing"
 	}
-	fmt.Printf("%s %s %s", what, typeTitles[typ], name)
+	fmt.Printf("%s %s %s", what, typeTitles[typ], display(name))
 	if len(found) > 0 {
 		fmt.Printf(" (%s, mode %s)", details(found[0], o.bytes), found[0].Mode)
 	}
