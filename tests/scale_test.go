@@ -24,12 +24,50 @@ func TestBlockedGoroutinesHoldFewThreads(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := startGo(t, "scale", []string{c.kind, strconv.Itoa(c.n), strconv.Itoa(c.m)}).finish(t)
 			t.Log(out)
-			f := strings.Fields(out)
-			require.Len(t, f, 3, out)
-			th, err := strconv.Atoi(strings.TrimPrefix(f[0], "threads="))
-			require.NoError(t, err)
-			assert.LessOrEqual(t, th, c.max, "OS threads")
-			assert.Equal(t, "released="+strconv.Itoa(c.n*c.m), f[1])
+			f := scaleFields(t, out)
+			assert.LessOrEqual(t, f["threads"], c.max, "OS threads")
+			assert.Equal(t, c.n*c.m, f["released"])
+		})
+	}
+}
+
+// scaleFields reads the numeric key=value fields of the scale role's line.
+func scaleFields(t *testing.T, out string) map[string]int {
+	t.Helper()
+	f := map[string]int{}
+	for _, kv := range strings.Fields(out) {
+		k, v, ok := strings.Cut(kv, "=")
+		require.True(t, ok, out)
+		if n, err := strconv.Atoi(v); err == nil {
+			f[k] = n
+		}
+	}
+	for _, k := range []string{"threads", "released", "base", "after"} {
+		require.Contains(t, f, k, out)
+	}
+	return f
+}
+
+// 10,000 goroutines blocked on one semaphore, on one pthread mutex, and on
+// 100 message queues (100 receivers each) add at most 64 OS threads to a
+// fresh process, while they wait and until every one of them has returned.
+func TestScaleTenThousandBlockedGoroutines(t *testing.T) {
+	for _, c := range []struct {
+		name, kind string
+		n, m       int
+	}{
+		{"one semaphore", "sem", 1, 10000},
+		{"one mutex", "mutex", 1, 10000},
+		{"100 message queues", "mq", 100, 100},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := startGo(t, "scale", []string{c.kind, strconv.Itoa(c.n), strconv.Itoa(c.m)}).finish(t)
+			f := scaleFields(t, out)
+			t.Logf("%d goroutines on %s: %d OS threads while blocked (%d added to the %d before), %d at the end (peak, %d added); released in %s",
+				c.n*c.m, c.name, f["threads"], f["threads"]-f["base"], f["base"], f["after"], f["after"]-f["base"], strings.TrimPrefix(strings.Fields(out)[2], "in="))
+			assert.Equal(t, c.n*c.m, f["released"])
+			assert.LessOrEqual(t, f["threads"]-f["base"], 64, "OS threads added while blocked")
+			assert.LessOrEqual(t, f["after"]-f["base"], 64, "OS threads added by the end")
 		})
 	}
 }

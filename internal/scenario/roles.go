@@ -102,6 +102,15 @@ var Roles = map[string]func(args []string) error{
 		fmt.Println(ResultLine(err))
 		return nil
 	},
+	// mq-open-raw: `mq-open` through the pure-Go OpenRawMQAttr (no attr).
+	"mq-open-raw": func(a []string) error {
+		q, err := OpenRawMQAttr(a[0], Atoi(a[1]), uint32(Atoi(a[2])), -1, 0)
+		if err == nil {
+			q.Close()
+		}
+		fmt.Println(ResultLine(err))
+		return nil
+	},
 	"mq-pingpong":        func(a []string) error { return MQPingPong(a[0], Atoi(a[1])) },
 	"mq-pingpong-raw":    func(a []string) error { return MQPingPongRaw(a[0], Atoi(a[1])) },
 	"mq-stream-send-raw": func(a []string) error { return MQStreamSendRaw(a[0], Atoi(a[1]), Atoi(a[2])) },
@@ -129,6 +138,15 @@ var Roles = map[string]func(args []string) error{
 		s, err := posix.OpenSharedMemory(a[0], Atoi(a[1]), uint32(Atoi(a[2])))
 		if err == nil {
 			s.Close()
+		}
+		fmt.Println(ResultLine(err))
+		return nil
+	},
+	// shm-open-raw: `shm-open` through the pure-Go RawShmOpen.
+	"shm-open-raw": func(a []string) error {
+		fd, err := RawShmOpen(a[0], Atoi(a[1]), uint32(Atoi(a[2])))
+		if err == nil {
+			unix.Close(fd)
 		}
 		fmt.Println(ResultLine(err))
 		return nil

@@ -26,13 +26,47 @@ func Threads() int {
 
 // Scale blocks many goroutines in a fresh process and reports its OS threads,
 // then releases them all and checks that each returns: kind "sem" (n
-// semaphores with m waiters each, released by posts) or "mq" (n queues with m
-// receivers each, released by cancelling their context). It prints
-// "threads=T released=R in=D".
+// semaphores with m waiters each, released by posts), "mutex" (n mutexes held
+// by this goroutine with m goroutines each waiting to lock and unlock it,
+// released by unlocking) or "mq" (n queues with m receivers each, released by
+// cancelling their context). It prints "threads=T released=R in=D base=B
+// after=A": T while all wait, B before the first goroutine starts, A once all
+// have returned (the Go runtime never exits idle threads, so A is the peak).
 func Scale(kind string, n, m int) error {
+	base := Threads()
 	errs := make(chan error, n*m)
 	var release func() error
 	switch kind {
+	case "mutex":
+		mus := make([]*posix.Mutex, n)
+		for i := range mus {
+			mu, err := posix.NewMutex(nil)
+			if err != nil {
+				return err
+			}
+			defer mu.Close()
+			if err := mu.Lock(); err != nil {
+				return err
+			}
+			mus[i] = mu
+			for j := 0; j < m; j++ {
+				go func() {
+					err := mu.LockTimeout(time.Minute)
+					if err == nil {
+						err = mu.Unlock()
+					}
+					errs <- err
+				}()
+			}
+		}
+		release = func() error {
+			for _, mu := range mus {
+				if err := mu.Unlock(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	case "sem":
 		sems := make([]*posix.Semaphore, n)
 		for i := range sems {
@@ -97,6 +131,6 @@ func Scale(kind string, n, m int) error {
 			return fmt.Errorf("%w: %d of %d still blocked", ErrVerify, n*m-i, n*m)
 		}
 	}
-	fmt.Printf("threads=%d released=%d in=%v\n", th, n*m, time.Since(start))
+	fmt.Printf("threads=%d released=%d in=%v base=%d after=%d\n", th, n*m, time.Since(start), base, Threads())
 	return nil
 }

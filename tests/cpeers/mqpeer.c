@@ -277,6 +277,27 @@ static int cmd_send(char **argv)
     return run_send(argv[0], (int)oflag, prio, size, &abs);
 }
 
+/* send-closed: mq_open(NAME, O_WRONLY), mq_close, then mq_send on the closed
+ * descriptor (nothing in this single-threaded process can reuse it). */
+static int cmd_send_closed(char **argv)
+{
+    long long prio, size;
+    if (!parse_num(argv[1], &prio) || !parse_count(argv[2], &size))
+        return EXIT_USAGE;
+    mqd_t q = probe_open(argv[0], O_WRONLY);
+    if (q == MQ_FAILED) {
+        print_probe(-1, errno);
+        return EXIT_OK;
+    }
+    mq_close(q);
+    unsigned char *buf = alloc_buf((size_t)size, "buffer");
+    fill_pattern(buf, (size_t)size, 0);
+    int r = mq_send(q, (const char *)buf, (size_t)size, (unsigned)prio);
+    print_probe(r, r ? errno : 0);
+    free(buf);
+    return EXIT_OK;
+}
+
 static int cmd_timedsend(char **argv)
 {
     long long ms, prio, size;
@@ -726,6 +747,7 @@ static const struct command commands[] = {
     { "recv", 3, cmd_recv, "NAME OFLAG BUFSIZE" },
     { "timedrecv", 2, cmd_timedrecv, "NAME MS" },
     { "timedsend", 4, cmd_timedsend, "NAME MS PRIO SIZE" },
+    { "send-closed", 3, cmd_send_closed, "NAME PRIO SIZE" },
     { "unlink", 1, cmd_unlink, "NAME" },
     { "attr", 1, cmd_attr, "NAME" },
     { "notify", 1, cmd_notify, "NAME" },

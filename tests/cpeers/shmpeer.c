@@ -247,6 +247,30 @@ static int cmd_mmap(char **argv)
     return EXIT_OK;
 }
 
+/* mmap-closed: shm_open(NAME, O_RDWR), close, then mmap of the closed
+ * descriptor (nothing in this single-threaded process can reuse it). */
+static int cmd_mmap_closed(char **argv)
+{
+    long long off, len, prot, flags;
+    if (!parse_num(argv[1], &off) || !parse_num(argv[2], &len) ||
+        !parse_num(argv[3], &prot) || !parse_num(argv[4], &flags))
+        return EXIT_USAGE;
+    int fd = shm_open(argv[0], O_RDWR, 0);
+    if (fd < 0) {
+        print_probe(-1, errno);
+        return EXIT_OK;
+    }
+    close(fd);
+    void *p = mmap(NULL, (size_t)len, (int)prot, (int)flags, fd, (off_t)off);
+    if (p == MAP_FAILED) {
+        print_probe(-1, errno);
+    } else {
+        print_probe(0, 0);
+        munmap(p, (size_t)len);
+    }
+    return EXIT_OK;
+}
+
 static int cmd_mprotect(char **argv)
 {
     long long prot;
@@ -552,6 +576,7 @@ static const struct command commands[] = {
     { "open", 3, cmd_open, "NAME OFLAG MODE" },
     { "unlink", 1, cmd_unlink, "NAME" },
     { "mmap", 6, cmd_mmap, "NAME OFLAG OFF LEN PROT FLAGS" },
+    { "mmap-closed", 5, cmd_mmap_closed, "NAME OFF LEN PROT FLAGS" },
     { "mprotect", 2, cmd_mprotect, "NAME PROT" },
     { "create", 3, cmd_create, "NAME SIZE(>=8) SEED" },
     { "verify", 3, cmd_verify, "NAME SIZE(>=8) SEED" },
