@@ -460,6 +460,91 @@ static int cmd_bench_pingpong_threads(char **argv)
     return EXIT_OK;
 }
 
+/* bench-wake: WAITERS threads (64 KiB stacks) block in sem_timedwait on one
+ * unnamed semaphore; POSTS posts, one at a time, each timed to the return of
+ * the thread it woke. */
+struct wake {
+    sem_t sem, done;
+    int started, woken;
+    int64_t *at;
+};
+
+static void *wake_waiter(void *arg)
+{
+    struct wake *w = arg;
+    __atomic_add_fetch(&w->started, 1, __ATOMIC_SEQ_CST);
+    must_wait(&w->sem, "sem", 6 * WAIT_MS);
+    int64_t t = now_ns(CLOCK_MONOTONIC);
+    int i = __atomic_fetch_add(&w->woken, 1, __ATOMIC_SEQ_CST);
+    w->at[i] = t;
+    must_post(&w->done, "done");
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmd_bench_wake(char **argv)
+{
+    long long nw, np;
+    if (!parse_n(argv[0], &nw) || !parse_n(argv[1], &np) || np > nw)
+        return EXIT_USAGE;
+    struct wake w = { .started = 0, .woken = 0 };
+    w.at = calloc(nw, sizeof *w.at);
+    int64_t *lat = calloc(np, sizeof *lat);
+    pthread_t *th = calloc(nw, sizeof *th);
+    if (!w.at || !lat || !th)
+        fail("calloc", "bench-wake");
+    must_init(&w.sem, 0, 0, "sem");
+    must_init(&w.done, 0, 0, "done");
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    for (long long i = 0; i < nw; i++) {
+        int err = pthread_create(&th[i], &attr, wake_waiter, &w);
+        if (err != 0) {
+            errno = err;
+            fail("pthread_create", "waiter");
+        }
+    }
+    while (__atomic_load_n(&w.started, __ATOMIC_SEQ_CST) < nw)
+        sched_yield();
+    struct timespec pause = { 0, 300 * 1000000L };
+    nanosleep(&pause, NULL);  /* let the last ones reach sem_timedwait */
+    for (long long i = 0; i < np; i++) {
+        int64_t t0 = now_ns(CLOCK_MONOTONIC);
+        must_post(&w.sem, "sem");
+        must_wait(&w.done, "done", WAIT_MS);
+        lat[i] = w.at[i] - t0;
+    }
+    pause.tv_nsec = 100 * 1000000L;
+    nanosleep(&pause, NULL);
+    int woken = __atomic_load_n(&w.woken, __ATOMIC_SEQ_CST), v = -1;
+    sem_getvalue(&w.sem, &v);
+    if (woken != np || v != 0) {
+        fprintf(stderr, "bench-wake: %d woken by %lld posts, value %d\n", woken, np, v);
+        return EXIT_VERIFY;
+    }
+    for (long long i = np; i < nw; i++)
+        must_post(&w.sem, "sem");
+    for (long long i = 0; i < nw; i++)
+        pthread_join(th[i], NULL);
+    qsort(lat, np, sizeof *lat, cmp_i64);
+    long long i50 = (long long)(0.50 * np + 0.5) - 1, i99 = (long long)(0.99 * np + 0.5) - 1;
+    printf("p50_ns=%" PRId64 " p99_ns=%" PRId64 " max_ns=%" PRId64 " woken=%d released=%d\n",
+           lat[i50 < 0 ? 0 : i50], lat[i99 < 0 ? 0 : i99], lat[np - 1], woken,
+           __atomic_load_n(&w.woken, __ATOMIC_SEQ_CST));
+    sem_destroy(&w.sem);
+    sem_destroy(&w.done);
+    free(w.at);
+    free(lat);
+    free(th);
+    return EXIT_OK;
+}
+
 static int cmd_bench_pingpong_procs(char **argv)
 {
     long long n;
@@ -535,6 +620,7 @@ static const struct command commands[] = {
     { "bench-pingpong-threads", 1, cmd_bench_pingpong_threads, "N" },
     { "bench-pingpong-procs", 1, cmd_bench_pingpong_procs, "N" },
     { "bench-openclose", 2, cmd_bench_openclose, "N PREFIX" },
+    { "bench-wake", 2, cmd_bench_wake, "WAITERS POSTS" },
 };
 
 int main(int argc, char **argv)
