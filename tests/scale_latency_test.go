@@ -106,6 +106,17 @@ func TestWakeLatencyOneOfTenThousandWaiters(t *testing.T) {
 	assert.Equal(t, 0, v)
 }
 
+// The C reference of the wake-up latency: sempeer bench-wake, 10,000 threads
+// blocked in sem_timedwait on one semaphore, 1,000 posts (PROTOCOL.md).
+func TestWakeLatencyOneOfTenThousandWaitersC(t *testing.T) {
+	const waiters, posts = 10000, 1000
+	f := fields(t, startC(t, []string{"bench-wake", strconv.Itoa(waiters), strconv.Itoa(posts)}).finish(t))
+	assert.Equal(t, uint64(posts), f["woken"], "threads woken by %d posts", posts)
+	assert.Equal(t, uint64(waiters), f["released"])
+	t.Logf("C: post -> return of the woken thread, one of %d blocked threads, %d posts: p50=%v p99=%v max=%v",
+		waiters, posts, time.Duration(f["p50_ns"]), time.Duration(f["p99_ns"]), time.Duration(f["max_ns"]))
+}
+
 // fields reads the key=value fields of a role's line as unsigned numbers.
 func fields(t *testing.T, line string) map[string]uint64 {
 	t.Helper()
