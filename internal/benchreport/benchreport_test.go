@@ -252,3 +252,14 @@ func TestSVGClipsAndEscapes(t *testing.T) {
 	require.NotContains(t, b.String(), "NaN")
 	require.False(t, math.IsInf(rep.Rows[0].Ratio, 0))
 }
+
+func TestEvidence(t *testing.T) {
+	r := Row{Spec: Spec{Category: Syscall, PureGoIs: "os.File.ReadAt", Bare: "BenchmarkBare"}, HasC: true, HasPure: true,
+		GoNs: 1300, Ratio: 1.3, PureNs: 1250, PureRatio: 1.25, BareNs: 1100}
+	judge(&r, 50)
+	require.Equal(t, "missed", r.Verdict)
+	require.Equal(t, "The pure-Go twin (os.File.ReadAt), against the same C loop, is at 1.25× C (also over the target); libcipc is 1.04× the twin. "+
+		"The same libc calls as bare cgo crossings (`BenchmarkBare`) take 1100 ns/op, libcipc 1300", r.evidence())
+	r.PureRatio = 1.05
+	require.Contains(t, r.evidence(), "is at 1.05× C (within the target)")
+}

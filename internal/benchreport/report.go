@@ -23,6 +23,7 @@ type Row struct {
 	HasPure    bool
 	Allocs     float64 // libcipc allocs/op
 	PureAllocs float64
+	BareNs     float64 // the Bare benchmark's ns/op (0: none)
 	Limit      float64 // the target ratio to C (0: none)
 	Verdict    string  // "met", "missed" or "—"
 	Reason     string  // why missed, from the figures
@@ -69,6 +70,9 @@ func Build(out *Output) *Report {
 			r.PureAllocs, _ = p.Median("allocs/op")
 		} else if sp.PureGo != "" {
 			rep.Missing = append(rep.Missing, sp.PureGo)
+		}
+		if b := g[sp.Bare]; b != nil {
+			r.BareNs, _ = b.Median("ns/op")
 		}
 		judge(&r, rep.FloorNs)
 		rep.Rows = append(rep.Rows, r)
@@ -261,8 +265,11 @@ func (rep *Report) WriteMarkdown(w io.Writer, m Machine) error {
 				continue
 			}
 			p("- **%s** (`%s`): %s.", r.Op, r.Bench, r.Reason)
+			if ev := r.evidence(); ev != "" {
+				p(" %s.", ev)
+			}
 			if r.Why != "" {
-				p(" Why: %s.", r.Why)
+				p(" What libcipc does beyond C's loop: %s.", r.Why)
 			}
 			p("\n")
 		}
@@ -300,4 +307,22 @@ func (rep *Report) chartRows() []Row {
 		}
 	}
 	return out
+}
+
+// evidence is what the same run says about a missed row: the pure-Go twin
+// against the same target, and the bare crossings without the Go layer.
+func (r *Row) evidence() string {
+	var ev []string
+	if r.HasPure && r.HasC && r.Limit > 0 {
+		over := "within the target"
+		if r.PureRatio > r.Limit {
+			over = "also over the target"
+		}
+		ev = append(ev, fmt.Sprintf("The pure-Go twin (%s), against the same C loop, is at %s C (%s); libcipc is %.2f× the twin",
+			r.PureGoIs, fmtRatio(r.PureRatio), over, r.GoNs/r.PureNs))
+	}
+	if r.BareNs > 0 {
+		ev = append(ev, fmt.Sprintf("The same libc calls as bare cgo crossings (`%s`) take %s ns/op, libcipc %s", r.Bare, fmtNs(r.BareNs), fmtNs(r.GoNs)))
+	}
+	return strings.Join(ev, ". ")
 }
