@@ -39,9 +39,20 @@ test: peers
 	$(GO) test -count=1 -run 'Soak|Allocate|Fault' ./tests/
 	CGO_ENABLED=0 $(GO) test -count=1 ./posix
 
-# Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C).
+# Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C) and
+# their pure-Go twins, BENCH_COUNT runs each in one session (-p 1: one test
+# binary at a time), the raw output in build/bench.txt; cmd/benchreport then
+# takes the medians and writes docs/BENCH.md and docs/bench.svg.
+BENCH_COUNT ?= 5
+BENCH_TIME  ?= 1s
+BENCH_CMD   = $(GO) test -run '^$$' -bench . -benchmem -count=$(BENCH_COUNT) -benchtime=$(BENCH_TIME) -p 1 -timeout 60m ./posix ./tests
 bench: peers
-	$(GO) test -run '^$$' -bench . -benchmem -count=5 ./posix ./tests
+	@mkdir -p $(BUILD) docs
+	@{ echo "# date: $$(date -u +%Y-%m-%dT%H:%M:%SZ)"; echo "# nproc: $$(nproc)"; \
+	   printf '# command: %s\n' "$(BENCH_CMD)"; } > $(BUILD)/bench.txt
+	@{ $(BENCH_CMD) 2>&1 || echo "# exit: $$?"; } | tee -a $(BUILD)/bench.txt
+	@if grep -q '^# exit:' $(BUILD)/bench.txt; then echo "make bench: the benchmarks failed (build/bench.txt)"; exit 1; fi
+	$(GO) run ./cmd/benchreport -md docs/BENCH.md -svg docs/bench.svg $(BUILD)/bench.txt
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')

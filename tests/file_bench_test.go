@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +16,15 @@ import (
 // the same (tests/cpeers/filepeer bench-*, PROTOCOL.md): C-ns/op and x-C,
 // as in sem_bench_test.go, and beside the pure Go way for scale.
 
+// benchFile writes a file of size zero bytes. Its path is the same for the
+// whole test binary (the pid and the size name it), so the C reference taken
+// on it (cReferenceOf caches by arguments) is measured once per binary, not
+// again on every b.N round, and a benchmark and its pure-Go twin are timed
+// against the same C figure.
 func benchFile(b *testing.B, size int) string {
-	path := filepath.Join(b.TempDir(), "bench")
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("libcipc-bench-%d-%d", os.Getpid(), size))
 	require.NoError(b, os.WriteFile(path, make([]byte, size), 0o600))
+	b.Cleanup(func() { os.Remove(path) })
 	return path
 }
 

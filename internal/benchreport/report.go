@@ -1,0 +1,328 @@
+package benchreport
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Row is one operation of the report, every figure a median over the runs.
+type Row struct {
+	Spec
+	Runs       int     // runs of the libcipc benchmark
+	GoNs       float64 // libcipc ns/op
+	CNs        float64 // C-ns/op (0: no C reference)
+	HasC       bool
+	Ratio      float64 // median of the runs' x-C (each taken side by side)
+	RatioLo    float64 // min and max x-C over the runs
+	RatioHi    float64
+	PureNs     float64 // pure-Go twin ns/op (HasPure)
+	PureRatio  float64 // median of the twin's x-C
+	HasPure    bool
+	Allocs     float64 // libcipc allocs/op
+	PureAllocs float64
+	BareNs     float64 // the Bare benchmark's ns/op (0: none)
+	Limit      float64 // the target ratio to C (0: none)
+	Verdict    string  // "met", "missed" or "—"
+	Reason     string  // why missed, from the figures
+}
+
+// Report is the whole table plus what it was judged with.
+type Report struct {
+	Rows     []Row
+	FloorNs  float64 // median BenchmarkCgoFloor ns/op (0: not in the log)
+	Unlisted []string
+	Missing  []string // specs with no run in the log
+}
+
+// Build groups the runs, takes medians and judges each row of Specs.
+func Build(out *Output) *Report {
+	g := Group(out.Runs)
+	rep := &Report{}
+	if s := g[FloorBench]; s != nil {
+		rep.FloorNs, _ = s.Median("ns/op")
+	}
+	listed := map[string]bool{}
+	for _, sp := range Specs {
+		listed[sp.Bench] = true
+		if sp.PureGo != "" {
+			listed[sp.PureGo] = true
+		}
+		s := g[sp.Bench]
+		if s == nil {
+			rep.Missing = append(rep.Missing, sp.Bench)
+			continue
+		}
+		r := Row{Spec: sp, Runs: s.Runs}
+		r.GoNs, _ = s.Median("ns/op")
+		r.Allocs, _ = s.Median("allocs/op")
+		r.CNs, r.HasC = s.Median("C-ns/op")
+		if r.HasC {
+			r.Ratio, _ = s.Median("x-C")
+			r.RatioLo, r.RatioHi = s.Range("x-C")
+		}
+		if p := g[sp.PureGo]; p != nil {
+			r.HasPure = true
+			r.PureNs, _ = p.Median("ns/op")
+			r.PureRatio, _ = p.Median("x-C")
+			r.PureAllocs, _ = p.Median("allocs/op")
+		} else if sp.PureGo != "" {
+			rep.Missing = append(rep.Missing, sp.PureGo)
+		}
+		if b := g[sp.Bare]; b != nil {
+			r.BareNs, _ = b.Median("ns/op")
+		}
+		judge(&r, rep.FloorNs)
+		rep.Rows = append(rep.Rows, r)
+	}
+	for name := range g {
+		if !listed[name] {
+			rep.Unlisted = append(rep.Unlisted, name)
+		}
+	}
+	sort.Strings(rep.Unlisted)
+	return rep
+}
+
+// judge sets Limit, Verdict and Reason from the row's medians.
+func judge(r *Row, floorNs float64) {
+	var reasons []string
+	judged := false
+	if r.HasC {
+		switch r.Category {
+		case Syscall:
+			r.Limit = SyscallMax
+		case CrossProcess:
+			r.Limit = CrossProcessMax
+		case Copy:
+			r.Limit = 1 / CopyMinBW
+		case Floor:
+			if floorNs > 0 && r.CNs > 0 {
+				r.Limit = (r.CNs + float64(r.Calls)*floorNs) / r.CNs
+			}
+		}
+		if r.Limit > 0 {
+			judged = true
+			if r.Ratio > r.Limit {
+				switch r.Category {
+				case Copy:
+					reasons = append(reasons, fmt.Sprintf("bandwidth %.2f× C < %.2f×", 1/r.Ratio, CopyMinBW))
+				case Floor:
+					reasons = append(reasons, fmt.Sprintf("%s ns/op > C %s + %d × floor %s = %s ns/op",
+						fmtNs(r.GoNs), fmtNs(r.CNs), r.Calls, fmtNs(floorNs), fmtNs(r.CNs+float64(r.Calls)*floorNs)))
+				default:
+					reasons = append(reasons, fmt.Sprintf("%.2f× C > %.2f×", r.Ratio, r.Limit))
+				}
+			}
+		}
+	}
+	if r.Hot {
+		judged = true
+		if r.Allocs > 0 {
+			reasons = append(reasons, fmt.Sprintf("%g allocs/op on a hot path", r.Allocs))
+		}
+	}
+	switch {
+	case !judged:
+		r.Verdict = "—"
+	case len(reasons) > 0:
+		r.Verdict = "missed"
+		r.Reason = strings.Join(reasons, "; ")
+	default:
+		r.Verdict = "met"
+	}
+}
+
+// Machine describes where the figures were taken.
+type Machine struct {
+	NProc   int
+	CPU     string
+	Kernel  string
+	Glibc   string
+	Go      string
+	Date    string
+	Command string
+}
+
+// fmtNs prints a duration in ns with a precision that suits its size.
+func fmtNs(ns float64) string {
+	switch {
+	case ns >= 100000:
+		return fmt.Sprintf("%.0f", ns)
+	case ns >= 100:
+		return fmt.Sprintf("%.0f", ns)
+	case ns >= 10:
+		return fmt.Sprintf("%.1f", ns)
+	default:
+		return fmt.Sprintf("%.2f", ns)
+	}
+}
+
+func fmtRatio(x float64) string {
+	if x >= 10 {
+		return fmt.Sprintf("%.1f×", x)
+	}
+	return fmt.Sprintf("%.2f×", x)
+}
+
+func fmtTarget(r *Row) string {
+	switch {
+	case r.Limit == 0 && r.Hot:
+		return "0 allocs"
+	case r.Limit == 0:
+		return "—"
+	case r.Category == Copy:
+		return fmt.Sprintf("BW ≥ %.2f× (≤ %.3f×)", CopyMinBW, r.Limit)
+	case r.Category == Floor:
+		return fmt.Sprintf("≤ C + %d floor (%.2f×)", r.Calls, r.Limit)
+	}
+	return fmt.Sprintf("≤ %.2f×", r.Limit)
+}
+
+// WriteMarkdown writes docs/BENCH.md.
+func (rep *Report) WriteMarkdown(w io.Writer, m Machine) error {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("# Benchmarks: libcipc against C and pure Go\n\n")
+	p("Generated by `make bench` (cmd/benchreport) from `build/bench.txt`; do not edit by hand.\n\n")
+	p("![libcipc/C and pure Go/C per operation](bench.svg)\n\n")
+	p("## Machine and command\n\n")
+	p("| | |\n|---|---|\n")
+	p("| CPUs (`nproc`) | %d |\n", m.NProc)
+	p("| CPU | %s |\n", m.CPU)
+	p("| kernel | %s |\n", m.Kernel)
+	p("| glibc | %s |\n", m.Glibc)
+	p("| Go | %s |\n", m.Go)
+	p("| date | %s |\n", m.Date)
+	p("| command | `%s` |\n\n", m.Command)
+	p("This is a shared, virtual 2-vCPU machine: other jobs run beside the benchmarks, so\n")
+	p("figures move from run to run (wake-up latencies several-fold, in C as in Go). The\n")
+	p("x-C range column shows the spread over the runs; read the medians, not one run.\n\n")
+
+	p("## How the figures are taken\n\n")
+	p("- Every figure is the **median** of the runs of one `go test -bench -count=N` session\n")
+	p("  (N is in the command above; each row says how many runs it had).\n")
+	p("- **C** is the same operation in a C loop (`tests/cpeers/*peer bench-*`), run 5 times by\n")
+	p("  the test binary when the benchmark first runs, median reported as `C-ns/op`.\n")
+	p("- **libcipc/C** and **pure Go/C** are medians of the per-run ratio `x-C` (Go ns/op over\n")
+	p("  C-ns/op, taken side by side in the same binary), not ratios of medians. A pure-Go twin is\n")
+	p("  timed against the same C loop, with the same C-ns/op.\n")
+	p("- **allocs/op** is the libcipc benchmark's (`-benchmem`); the pure Go twin's is in brackets.\n")
+	if rep.FloorNs > 0 {
+		p("- The **cgo floor** (`BenchmarkCgoFloor`, one empty cgo call) is **%s ns** (median).\n", fmtNs(rep.FloorNs))
+	}
+	p("\n## Targets (issue 9)\n\n")
+	p("| rule | applies to | target |\n|---|---|---|\n")
+	p("| syscall-bound | mq send/receive, shm_open, sem_open, mmap, fcntl locks, pread, spawn, SysV semop/msg | libcipc ≤ %.2f× C |\n", SyscallMax)
+	p("| C + cgo floor | uncontended semaphore, mutex, thread-local operations | libcipc ns/op ≤ C ns/op + (API calls per op) × cgo floor |\n")
+	p("| cross-process/thread | ping-pong, contention, blocking stream between processes (and, by the same rule, threads) | libcipc ≤ %.2f× C |\n", CrossProcessMax)
+	p("| copy bandwidth | copy into shared memory | bandwidth ≥ %.2f× C (time ≤ %.3f× C) |\n", CopyMinBW, 1/CopyMinBW)
+	p("| 0 allocs | every hot path | 0 allocs/op |\n\n")
+
+	p("## Results\n\n")
+	p("| operation | C ns/op | libcipc ns/op | pure Go ns/op | libcipc/C | x-C range | pure Go/C | allocs/op | target | verdict |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
+		c, ratio, rng, pure, pureRatio := "—", "—", "—", "—", "—"
+		if r.HasC {
+			c, ratio = fmtNs(r.CNs), fmtRatio(r.Ratio)
+			rng = fmt.Sprintf("%.2f–%.2f", r.RatioLo, r.RatioHi)
+		}
+		allocs := fmt.Sprintf("%g", r.Allocs)
+		if r.HasPure {
+			pure = fmtNs(r.PureNs) + " (" + r.PureGoIs + ")"
+			if r.HasC {
+				pureRatio = fmtRatio(r.PureRatio)
+			}
+			allocs += fmt.Sprintf(" (%g)", r.PureAllocs)
+		}
+		verdict := r.Verdict
+		if verdict == "missed" {
+			verdict = "**missed**"
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Op, c, fmtNs(r.GoNs), pure, ratio, rng, pureRatio, allocs, fmtTarget(r), verdict)
+	}
+
+	met, missed := 0, 0
+	for _, r := range rep.Rows {
+		switch r.Verdict {
+		case "met":
+			met++
+		case "missed":
+			missed++
+		}
+	}
+	p("\n%d rows judged: %d met, %d missed.\n", met+missed, met, missed)
+	if missed > 0 {
+		p("\n## Missed targets\n\n")
+		p("Nothing below is tuned away: the figures are the run's.\n\n")
+		for _, r := range rep.Rows {
+			if r.Verdict != "missed" {
+				continue
+			}
+			p("- **%s** (`%s`): %s.", r.Op, r.Bench, r.Reason)
+			if ev := r.evidence(); ev != "" {
+				p(" %s.", ev)
+			}
+			if r.Why != "" {
+				p(" What libcipc does beyond C's loop: %s.", r.Why)
+			}
+			p("\n")
+		}
+	}
+	if len(rep.Missing) > 0 || len(rep.Unlisted) > 0 {
+		p("\n## Not in this report\n\n")
+		for _, n := range rep.Missing {
+			p("- `%s`: listed, but no run in the log.\n", n)
+		}
+		for _, n := range rep.Unlisted {
+			p("- `%s`: in the log, but not in cmd/benchreport's table.\n", n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Headline returns the rows with a C reference and a target, for the README.
+func (rep *Report) Headline() []Row {
+	var out []Row
+	for _, r := range rep.Rows {
+		if r.HasC && r.Limit > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// chartRows are the rows drawn in the SVG: those with a C reference.
+func (rep *Report) chartRows() []Row {
+	var out []Row
+	for _, r := range rep.Rows {
+		if r.HasC && r.Ratio > 0 && !math.IsInf(r.Ratio, 0) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// evidence is what the same run says about a missed row: the pure-Go twin
+// against the same target, and the bare crossings without the Go layer.
+func (r *Row) evidence() string {
+	var ev []string
+	if r.HasPure && r.HasC && r.Limit > 0 {
+		over := "within the target"
+		if r.PureRatio > r.Limit {
+			over = "also over the target"
+		}
+		ev = append(ev, fmt.Sprintf("The pure-Go twin (%s), against the same C loop, is at %s C (%s); libcipc is %.2f× the twin",
+			r.PureGoIs, fmtRatio(r.PureRatio), over, r.GoNs/r.PureNs))
+	}
+	if r.BareNs > 0 {
+		ev = append(ev, fmt.Sprintf("The same libc calls as bare cgo crossings (`%s`) take %s ns/op, libcipc %s", r.Bare, fmtNs(r.BareNs), fmtNs(r.GoNs)))
+	}
+	return strings.Join(ev, ". ")
+}
