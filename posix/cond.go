@@ -363,24 +363,7 @@ func (c *Cond) close(destroy bool) error {
 		}
 	}
 	rc, first := c.h.closeWaking(wake, func() int32 {
-		c.cleanup.Stop()
-		var rc int32
-		switch {
-		case c.kind == objHeap:
-			rc = cCondFree(c.c)
-		case c.kind == objInit && destroy:
-			rc = cCondDestroy(c.c)
-		}
-		if c.owner != nil {
-			c.owner.forget(c)
-		}
-		return rc
+		return objRelease(&c.cleanup, c.kind, destroy, c.c, cCondFree, cCondDestroy, c.owner, c)
 	})
-	if !first {
-		return closedErr(op, "")
-	}
-	if rc != 0 {
-		return errnoErr(op, "", rc)
-	}
-	return nil
+	return closeErr(op, rc, first)
 }

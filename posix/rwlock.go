@@ -284,26 +284,9 @@ func (l *RWLock) close(destroy bool) error {
 		return nilErr(op)
 	}
 	rc, first := l.h.closeWaking(l.q.stopWaits, func() int32 {
-		l.cleanup.Stop()
-		var rc int32
-		switch {
-		case l.kind == objHeap:
-			rc = cRWLockFree(l.l)
-		case l.kind == objInit && destroy:
-			rc = cRWLockDestroy(l.l)
-		}
-		if l.owner != nil {
-			l.owner.forget(l)
-		}
-		return rc
+		return objRelease(&l.cleanup, l.kind, destroy, l.l, cRWLockFree, cRWLockDestroy, l.owner, l)
 	})
-	if !first {
-		return closedErr(op, "")
-	}
-	if rc != 0 {
-		return errnoErr(op, "", rc)
-	}
-	return nil
+	return closeErr(op, rc, first)
 }
 
 // Barrier is a pthread_barrier_t: in C memory from NewBarrier, or inside a
@@ -420,18 +403,7 @@ func (b *Barrier) close(destroy bool) error {
 		return nilErr(op)
 	}
 	release := func() int32 {
-		b.cleanup.Stop()
-		var rc int32
-		switch {
-		case b.kind == objHeap:
-			rc = cBarrierFree(b.b)
-		case b.kind == objInit && destroy:
-			rc = cBarrierDestroy(b.b)
-		}
-		if b.owner != nil {
-			b.owner.forget(b)
-		}
-		return rc
+		return objRelease(&b.cleanup, b.kind, destroy, b.b, cBarrierFree, cBarrierDestroy, b.owner, b)
 	}
 	if !destroy {
 		// Unmap: the mapping waits for its children to leave C.
@@ -576,24 +548,7 @@ func (s *SpinLock) close(destroy bool) error {
 		return nilErr(op)
 	}
 	rc, first := s.h.close(func() int32 {
-		s.cleanup.Stop()
-		var rc int32
-		switch {
-		case s.kind == objHeap:
-			rc = cSpinFree(s.s)
-		case s.kind == objInit && destroy:
-			rc = cSpinDestroy(s.s)
-		}
-		if s.owner != nil {
-			s.owner.forget(s)
-		}
-		return rc
+		return objRelease(&s.cleanup, s.kind, destroy, s.s, cSpinFree, cSpinDestroy, s.owner, s)
 	})
-	if !first {
-		return closedErr(op, "")
-	}
-	if rc != 0 {
-		return errnoErr(op, "", rc)
-	}
-	return nil
+	return closeErr(op, rc, first)
 }

@@ -81,6 +81,37 @@ func (a *MutexAttr) c(shared bool) (cMutexAttr, error) {
 	return c, nil
 }
 
+// objRelease is the release step every pthread object's Close shares: stop
+// the garbage collector's cleanup, free (New…) or destroy (Init…At, unless
+// the mapping is being unmapped) the C object, and leave the mapping's list
+// of placed objects.
+func objRelease(cleanup *runtime.Cleanup, kind objKind, destroy bool, p unsafe.Pointer, free, destroyC func(unsafe.Pointer) int32, owner *Mapping, c child) int32 {
+	cleanup.Stop()
+	var rc int32
+	switch {
+	case kind == objHeap:
+		rc = free(p)
+	case kind == objInit && destroy:
+		rc = destroyC(p)
+	}
+	if owner != nil {
+		owner.forget(c)
+	}
+	return rc
+}
+
+// closeErr is a Close's error: os.ErrClosed for every Close but the first,
+// then libc's errno.
+func closeErr(op string, rc int32, first bool) error {
+	if !first {
+		return closedErr(op, "")
+	}
+	if rc != 0 {
+		return errnoErr(op, "", rc)
+	}
+	return nil
+}
+
 // objKind says where a pthread object lives and what Close does to it.
 type objKind uint8
 
@@ -438,24 +469,7 @@ func (m *Mutex) close(destroy bool) error {
 		return nilErr(op)
 	}
 	rc, first := m.h.closeWaking(m.wake, func() int32 {
-		m.cleanup.Stop()
-		var rc int32
-		switch {
-		case m.kind == objHeap:
-			rc = cMutexFree(m.mu)
-		case m.kind == objInit && destroy:
-			rc = cMutexDestroy(m.mu)
-		}
-		if m.owner != nil {
-			m.owner.forget(m)
-		}
-		return rc
+		return objRelease(&m.cleanup, m.kind, destroy, m.mu, cMutexFree, cMutexDestroy, m.owner, m)
 	})
-	if !first {
-		return closedErr(op, "")
-	}
-	if rc != 0 {
-		return errnoErr(op, "", rc)
-	}
-	return nil
+	return closeErr(op, rc, first)
 }
