@@ -46,6 +46,33 @@ func startSync(t *testing.T, lang, cmd string, args ...string) *proc {
 	return startGo(t, "sync-"+cmd, args)
 }
 
+// waitGroupWithin waits for wg, failing the test after d.
+func waitGroupWithin(t *testing.T, wg *sync.WaitGroup, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("goroutines still blocked after %v", d)
+	}
+}
+
+// barrierWaitWithin is b.Wait (which libc cannot bound), failing the test
+// after d.
+func barrierWaitWithin(t *testing.T, b *posix.Barrier, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { _, err := b.Wait(); done <- err }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("barrier wait still blocked after %v", d)
+		return nil
+	}
+}
+
 // onThread runs fn in a goroutine of its own and waits for it: lock owners
 // are threads, so a second owner needs a second goroutine.
 func onThread(fn func()) {
@@ -165,13 +192,13 @@ func TestMutexCloseWhileBlockedAndUseAfterClose(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			assert.ErrorIs(t, m.Lock(), os.ErrClosed)
+			assert.ErrorIs(t, m.LockTimeout(30*time.Second), os.ErrClosed)
 		}()
 	}
 	time.Sleep(50 * time.Millisecond)
 	// glibc refuses to destroy a locked mutex: Close says so, and closes.
 	assert.ErrorIs(t, m.Close(), unix.EBUSY)
-	wg.Wait()
+	waitGroupWithin(t, &wg, 10*time.Second)
 	close(closed)
 	assert.ErrorIs(t, m.Close(), os.ErrClosed)
 	assert.ErrorIs(t, m.TryLock(), os.ErrClosed)
@@ -539,7 +566,7 @@ func TestBarrierInProcessAndCloseWhileWaiting(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	waitGroupWithin(t, &wg, 10*time.Second)
 	assert.EqualValues(t, 1, serial.Load())
 	require.NoError(t, b.Close())
 
@@ -561,8 +588,7 @@ func TestBarrierInProcessAndCloseWhileWaiting(t *testing.T) {
 	_, err = b1.Wait()
 	assert.ErrorIs(t, err, os.ErrClosed)
 	assert.ErrorIs(t, b1.Close(), os.ErrClosed)
-	_, err = b2.Wait()
-	require.NoError(t, err)
+	require.NoError(t, barrierWaitWithin(t, b2, 10*time.Second))
 	select {
 	case err := <-done:
 		require.NoError(t, err)
@@ -691,9 +717,13 @@ func TestUnmapRefusesWhilePlacedObjectsAreInUse(t *testing.T) {
 	}()
 	time.Sleep(50 * time.Millisecond)
 	assert.ErrorIs(t, m.Unmap(), unix.EBUSY)
-	_, err = b2.Wait()
-	require.NoError(t, err)
-	require.NoError(t, <-done)
+	require.NoError(t, barrierWaitWithin(t, b2, 10*time.Second))
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter was not released")
+	}
 	require.NoError(t, m.Unmap())
 }
 
