@@ -19,7 +19,7 @@ import (
 func ExampleSetLock() {
 	dir, _ := os.MkdirTemp("", "example-")
 	defer os.RemoveAll(dir)
-	f, err := os.Create(filepath.Join(dir, "data"))
+	f, err := os.OpenFile(filepath.Join(dir, "data"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		fmt.Println(err)
 		return
