@@ -419,7 +419,8 @@ func init() {
 // A process running as uid 65534 can use none of root's 0600 objects (and
 // only read a 0644 one), and gets the errno C gets in the same position: one
 // Go child and one shell of C peer probes, both as uid 65534, run the whole
-// matrix. The C side of a cell is a C peer, the shell's kill builtin, or,
+// matrix. (A System V *get asking for no permission succeeds: the check is
+// on use.) The C side of a cell is a C peer, the shell's kill builtin, or,
 // where no peer has the call, the raw system call from the Go child.
 func TestAnotherUserIsRefusedAsInC(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -500,12 +501,15 @@ func TestAnotherUserIsRefusedAsInC(t *testing.T) {
 		{"mq0600-send", "mqsend," + mq600, mqp + " send " + mq600 + " 1 0 1", unix.EACCES},
 		{"mq0600-unlink", "mqunlink," + mq600, mqp + " unlink " + mq600, unix.EACCES},
 		{"sysvsem0600-get", "semget," + keyArg(semKey) + ",0o600", svp + " semget " + keyArg(semKey) + " 0 0600", unix.EACCES},
+		{"sysvsem0600-get-noperm", "semget," + keyArg(semKey) + ",0", svp + " semget " + keyArg(semKey) + " 0 0", 0},
 		{"sysvsem0600-semop", "semop," + i(semID), svp + " semop " + i(semID) + " 0 1 2048", unix.EACCES},
 		{"sysvsem0600-rmid", "semrmid," + i(semID), svp + " semctl " + i(semID) + " 0 0 0", unix.EPERM},
 		{"sysvmsg0600-get", "msgget," + keyArg(msgKey) + ",0o600", svp + " msgget " + keyArg(msgKey) + " 0600", unix.EACCES},
+		{"sysvmsg0600-get-noperm", "msgget," + keyArg(msgKey) + ",0", svp + " msgget " + keyArg(msgKey) + " 0", 0},
 		{"sysvmsg0600-msgsnd", "msgsnd," + i(msgID), svp + " msgsnd " + i(msgID) + " 1 1 2048", unix.EACCES},
 		{"sysvmsg0600-rmid", "msgrmid," + i(msgID), "raw:rawmsgrmid," + i(msgID), unix.EPERM},
 		{"sysvshm0600-get", "shmget," + keyArg(shmKey) + ",0o600", svp + " shmget " + keyArg(shmKey) + " 0 0600", unix.EACCES},
+		{"sysvshm0600-get-noperm", "shmget," + keyArg(shmKey) + ",0", svp + " shmget " + keyArg(shmKey) + " 0 0", 0},
 		{"sysvshm0600-shmat", "shmat," + i(shmID), svp + " shmat " + i(shmID) + " 0", unix.EACCES},
 		{"sysvshm0600-placed-sem", "sysvplaced," + i(shmID), svp + " shm-sempost " + i(shmID) + " 0", unix.EACCES},
 		{"sysvshm0600-rmid", "shmrmid," + i(shmID), "raw:rawshmrmid," + i(shmID), unix.EPERM},
@@ -583,12 +587,13 @@ func secNameOp(family, op, name string) error {
 }
 
 // Names go to libc as they are: libcipc never joins them to /dev/shm, so
-// "/../tmp/x" cannot create or remove /tmp/x, and every name gets the errno C
-// gets (the C peers, run on the same names after the Go calls).
+// "/../../tmp/x" (/dev/shm/../../tmp/x is /tmp/x) cannot create or remove
+// /tmp/x, and every name gets the errno C gets (the C peers, run on the same
+// names after the Go calls).
 func TestNamesAreNeverPaths(t *testing.T) {
 	p := func() string { return strings.TrimPrefix(uniqueName(), "/") }
 	escape, inner, doubled, bare, planted := p(), p(), p(), p(), p()
-	names := []string{"/../tmp/" + escape, "/" + inner + "/b", "..", "/.", "/..", "/", "", "//" + doubled, bare}
+	names := []string{"/../../tmp/" + escape, "/../etc/" + p(), "/" + inner + "/b", "..", "/.", "/..", "/", "", "//" + doubled, bare}
 	plantedPath := "/tmp/" + planted
 	require.NoError(t, os.WriteFile(plantedPath, []byte("outside"), 0o600))
 	t.Cleanup(func() { os.Remove(plantedPath) })
@@ -607,7 +612,7 @@ func TestNamesAreNeverPaths(t *testing.T) {
 		for _, n := range names {
 			steps = append(steps, step{f, "create", n}, step{f, "unlink", n})
 		}
-		steps = append(steps, step{f, "unlink", "/../tmp/" + planted})
+		steps = append(steps, step{f, "unlink", "/../../tmp/" + planted})
 	}
 	goRes := make([]unix.Errno, len(steps))
 	for i, s := range steps {
@@ -643,10 +648,10 @@ func TestNamesAreNeverPaths(t *testing.T) {
 	}
 	// Nothing was made or removed outside /dev/shm.
 	_, err := os.Lstat("/tmp/" + escape)
-	assert.ErrorIs(t, err, os.ErrNotExist, "/../tmp/NAME must not create /tmp/NAME")
+	assert.ErrorIs(t, err, os.ErrNotExist, "/../../tmp/NAME must not create /tmp/NAME")
 	_, err = os.Lstat("/dev/shm/" + inner)
 	assert.ErrorIs(t, err, os.ErrNotExist, "/NAME/b must not create a directory")
 	b, err := os.ReadFile(plantedPath)
-	require.NoError(t, err, "unlink of /../tmp/NAME must not remove /tmp/NAME")
+	require.NoError(t, err, "unlink of /../../tmp/NAME must not remove /tmp/NAME")
 	assert.Equal(t, "outside", string(b))
 }
