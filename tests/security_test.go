@@ -20,6 +20,10 @@ import (
 // where C applies it; another user gets C's errno on every kind of object;
 // names are handed to libc as they are, never made into paths by libcipc.
 
+// noRaceSleep spares a Go child the 1 s the race detector sleeps at exit
+// (GORACE atexit_sleep_ms, 1000 by default).
+var noRaceSleep = "GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0"
+
 // secModes are the modes every creating call is tried with.
 var secModes = []uint32{0o600, 0o640, 0o644, 0o666, 0}
 
@@ -203,7 +207,10 @@ func TestCreatedModesFollowTheUmaskAsInC(t *testing.T) {
 					posix.UnlinkMessageQueue(n)
 				}
 			})
-			goOut := lineMap(startGo(t, "sec-modes", append([]string{strconv.Itoa(int(umask)), dir}, goNames...)).finish(t))
+			exe, err := os.Executable()
+			require.NoError(t, err)
+			goOut := lineMap(start(t, []string{exe, "-test.run=^$"}, []string{roleEnv + "=sec-modes", noRaceSleep,
+				argsEnv + "=" + strings.Join(append([]string{strconv.Itoa(int(umask)), dir}, goNames...), "\x1f")}).finish(t))
 
 			// C: the peers' open probes under the same umask, one shell.
 			var script strings.Builder
@@ -527,7 +534,7 @@ func TestAnotherUserIsRefusedAsInC(t *testing.T) {
 		}
 		fmt.Fprintf(&script, "printf '%s '; { %s; } 2>&1 | tr '\\n' ' '; echo\n", c.label, c.c)
 	}
-	goChild := start(t, []string{nobodyExe(t), "-test.run=^$"}, []string{roleEnv + "=sec-ops", argsEnv + "=" + strings.Join(goCells, "\x1f")}, asNobody)
+	goChild := start(t, []string{nobodyExe(t), "-test.run=^$"}, []string{roleEnv + "=sec-ops", noRaceSleep, argsEnv + "=" + strings.Join(goCells, "\x1f")}, asNobody)
 	cChild := start(t, []string{"/bin/sh", "-c", script.String()}, nil, asNobody)
 	goOut, cOut := lineMap(goChild.finish(t)), lineMap(cChild.finish(t))
 	for _, c := range cells {

@@ -45,7 +45,8 @@ func posixipc(t *testing.T, umask uint32, args ...string) (string, string, int) 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", fmt.Sprintf(`umask %04o; exec "$0"`, umask), exe)
-	cmd.Env = append(os.Environ(), secArgsEnv+"="+strings.Join(args, "\x1f"))
+	// Under -race a Go process sleeps 1 s at exit (atexit_sleep_ms) unless told not to.
+	cmd.Env = append(os.Environ(), secArgsEnv+"="+strings.Join(args, "\x1f"), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
