@@ -662,3 +662,62 @@ func TestNamesAreNeverPaths(t *testing.T) {
 	require.NoError(t, err, "unlink of /../../tmp/NAME must not remove /tmp/NAME")
 	assert.Equal(t, "outside", string(b))
 }
+
+// A symbolic link planted in /dev/shm (world-writable) under an object's
+// name is not followed: sem_open and shm_open open with O_NOFOLLOW, so every
+// open, even O_CREAT|O_TRUNC, fails with ELOOP in Go as in C, and the file the
+// link points at is neither written nor truncated.
+func TestPlantedLinkIsNotFollowed(t *testing.T) {
+	name := uniqueName()
+	target := filepath.Join(t.TempDir(), "target")
+	const content = "0123456789abcdef0123456789abcdef0123456789abcdef" // longer than a sem_t
+	require.NoError(t, os.WriteFile(target, []byte(content), 0o600))
+	links := []string{"/dev/shm/sem." + name[1:], "/dev/shm/" + name[1:]}
+	for _, l := range links {
+		require.NoError(t, os.Symlink(target, l))
+		link := l
+		t.Cleanup(func() { os.Remove(link) })
+	}
+	type open struct {
+		family string
+		flag   int
+		c      string
+	}
+	opens := []open{
+		{"sem", 0, "sempeer open " + name + " 0 0600 0"},
+		{"sem", unix.O_CREAT, "sempeer open " + name + " 0x40 0600 0"},
+		{"shm", unix.O_RDONLY, "shmpeer open " + name + " 0 0600"},
+		{"shm", unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC, "shmpeer open " + name + " 0x242 0600"},
+	}
+	var script strings.Builder
+	for i, o := range opens {
+		var err error
+		if o.family == "sem" {
+			var s *posix.Semaphore
+			if s, err = posix.OpenSemaphore(name, o.flag, 0o600, 0); err == nil {
+				s.Close()
+			}
+		} else {
+			var s *posix.SharedMemory
+			if s, err = posix.OpenSharedMemory(name, o.flag, 0o600); err == nil {
+				s.Close()
+			}
+		}
+		assert.ErrorIs(t, err, unix.ELOOP, "Go %s open %#x", o.family, o.flag)
+		peer, args, _ := strings.Cut(o.c, " ")
+		fmt.Fprintf(&script, "printf 'open%d '; %s %s\n", i, cpeer(t, peer), args)
+	}
+	cOut := lineMap(start(t, []string{"/bin/sh", "-c", script.String()}, nil).finish(t))
+	for i, o := range opens {
+		e, ok := probeErrno(cOut[fmt.Sprintf("open%d", i)])
+		assert.True(t, ok)
+		assert.Equal(t, unix.ELOOP, e, "C %s", o.c)
+	}
+	b, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, content, string(b), "the link's target is untouched")
+	for _, l := range links {
+		_, err := os.Lstat(l)
+		assert.NoError(t, err, "the link %s is still there", l)
+	}
+}

@@ -163,6 +163,16 @@ func TestPlantedLinksInDevShmAreNotFollowed(t *testing.T) {
 		targetIntact("stat " + n)
 	}
 
+	// The verbs that open an object get glibc's O_NOFOLLOW answer.
+	for _, args := range [][]string{{"sem", "value", semLink}, {"sem", "post", semLink}, {"shm", "cat", shmLink}, {"ls", shmLink}} {
+		out, errOut, code = posixipc(t, 0o022, args...)
+		assert.Equal(t, 1, code, "%v: %s %s", args, out, errOut)
+		if args[0] != "ls" {
+			assert.Contains(t, errOut, "too many levels of symbolic links", "%v", args)
+		}
+		targetIntact(strings.Join(args, " "))
+	}
+
 	out, errOut, code = posixipc(t, 0o022, "rm", "--all", "--prefix", prefix, "--json")
 	require.Equal(t, 0, code, errOut)
 	assert.JSONEq(t, fmt.Sprintf(`{"removed":[{"name":%q,"type":"shm"}],"dry_run":false}`, real), out)
