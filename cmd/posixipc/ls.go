@@ -32,7 +32,9 @@ func mountMqueue() error {
 	}
 	_, statErr := os.Lstat(mqDir)
 	made := errors.Is(statErr, os.ErrNotExist)
-	if err := os.MkdirAll(mqDir, 0o1777); err != nil {
+	// 0755: the mqueue root is 1777 while mounted, whatever its mount point;
+	// the mount point itself must not leave /dev world-writable once unmounted.
+	if err := os.MkdirAll(mqDir, 0o755); err != nil {
 		return err
 	}
 	if err := unix.Mount("none", mqDir, "mqueue", 0, ""); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -196,4 +197,32 @@ func TestPlantedLinksInDevShmAreNotFollowed(t *testing.T) {
 	_, errOut, code = posixipc(t, 0o022, "rm", "--type", "shm", dir)
 	assert.Equal(t, 1, code, "a directory is not removed: %s", errOut)
 	assert.Contains(t, errOut, "is a directory")
+}
+
+// ls --mount creates the /dev/mqueue mount point 0755 (under umask 0 here): the mqueue
+// filesystem's root is 1777 while mounted whatever the mount point's mode, and
+// once unmounted nothing world-writable is left in /dev. Run in a private
+// mount namespace, on a tmpfs over /dev, so that the machine's /dev is not
+// touched.
+func TestMountPointIsNotWorldWritable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	script := `set -e
+umask 0
+mount -t tmpfs -o mode=0755 none /dev
+POSIXIPC_SECURITY_TEST_ARGS="$(printf 'ls\037--type\037mq\037--mount')" "$0" >/dev/null 2>&1
+echo "mounted $(stat -c %a /dev/mqueue)"
+umount /dev/mqueue
+echo "unmounted $(stat -c %a /dev/mqueue)"`
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script, exe)
+	cmd.Env = append(os.Environ(), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS} // Go makes / private in it
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "mounted 1777\nunmounted 755\n", string(out))
 }
