@@ -20,6 +20,14 @@ import (
 // where C applies it; another user gets C's errno on every kind of object;
 // names are handed to libc as they are, never made into paths by libcipc.
 
+// errnoText is the errno's name, "ok" for none.
+func errnoText(e unix.Errno) string {
+	if e == 0 {
+		return "ok"
+	}
+	return unix.ErrnoName(e)
+}
+
 // noRaceSleep spares a Go child the 1 s the race detector sleeps at exit
 // (GORACE atexit_sleep_ms, 1000 by default).
 var noRaceSleep = "GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0"
@@ -548,7 +556,7 @@ func TestAnotherUserIsRefusedAsInC(t *testing.T) {
 			assert.Equal(t, c.want, g, "%s: Go (%s)", c.label, goOut[c.label])
 			assert.Equal(t, ce, g, "%s: Go (%s) and C (%s)", c.label, goOut[c.label], cLine)
 		}
-		t.Logf("%-28s Go %-8s C %s", c.label, unix.ErrnoName(g), unix.ErrnoName(ce))
+		t.Logf("%-28s Go %-8s C %s", c.label, errnoText(g), errnoText(ce))
 	}
 	// Nothing the child tried touched root's objects.
 	for _, n := range []string{"sem." + sem600[1:], "sem." + sem644[1:], shm600[1:], shm644[1:]} {
@@ -649,9 +657,9 @@ func TestNamesAreNeverPaths(t *testing.T) {
 		line := cOut[fmt.Sprintf("step%d", i)]
 		ce, ok := probeErrno(line)
 		if assert.True(t, ok, "step %d %v: C said %q", i, s, line) {
-			assert.Equal(t, ce, goRes[i], "%s %s %q: Go %s, C %s", s.family, s.op, s.name, unix.ErrnoName(goRes[i]), unix.ErrnoName(ce))
+			assert.Equal(t, ce, goRes[i], "%s %s %q: Go %s, C %s", s.family, s.op, s.name, errnoText(goRes[i]), errnoText(ce))
 		}
-		t.Logf("%-3s %-6s %-40q Go %-7s C %s", s.family, s.op, s.name, unix.ErrnoName(goRes[i]), unix.ErrnoName(ce))
+		t.Logf("%-3s %-6s %-40q Go %-7s C %s", s.family, s.op, s.name, errnoText(goRes[i]), errnoText(ce))
 	}
 	// Nothing was made or removed outside /dev/shm.
 	_, err := os.Lstat("/tmp/" + escape)
