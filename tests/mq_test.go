@@ -190,18 +190,6 @@ func TestMQLimitErrorsNameTheLimit(t *testing.T) {
 	assert.Equal(t, lim.MsgsizeDefault, a.MsgSize)
 }
 
-func TestMQEACCESForAnotherUserMatchesC(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a uid 65534 child")
-	}
-	_, name := newQueue(t, nil)
-	exe := nobodyExe(t)
-	goChild := start(t, []string{exe, "-test.run=^$"}, []string{roleEnv + "=mq-open", argsEnv + "=" + name + "\x1f0\x1f0"}, asNobody)
-	cChild := start(t, []string{cpeer(t, "mqpeer"), "open", name, "0", "0", "-1", "0"}, nil, asNobody)
-	assert.Equal(t, unix.EACCES, probe(t, goChild.finish(t)))
-	assert.Equal(t, unix.EACCES, probe(t, cChild.finish(t)))
-}
-
 // --- messages and lifetime ------------------------------------------------------
 
 func TestMQZeroLengthAndMaximumSizeMessages(t *testing.T) {

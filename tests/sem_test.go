@@ -306,20 +306,6 @@ func TestErrnoMatchesC(t *testing.T) {
 	assert.ErrorIs(t, existing.WaitTimeout(-time.Second), unix.ETIMEDOUT)
 }
 
-// A child dropped to uid 65534 cannot open a root-owned 0600 semaphore: EACCES
-// in Go as in C.
-func TestEACCESForAnotherUserMatchesC(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a uid 65534 child")
-	}
-	_, name := newNamed(t, 0)
-	exe := nobodyExe(t)
-	goChild := start(t, []string{exe, "-test.run=^$"}, []string{roleEnv + "=open", argsEnv + "=" + name + "\x1f0\x1f0\x1f0"}, asNobody)
-	cChild := start(t, []string{cpeer(t, "sempeer"), "open", name, "0", "0", "0"}, nil, asNobody)
-	assert.Equal(t, unix.EACCES, probe(t, goChild.finish(t)))
-	assert.Equal(t, unix.EACCES, probe(t, cChild.finish(t)))
-}
-
 // --- bad input never crashes ---------------------------------------------
 
 func TestNULInNameIsRejectedBeforeC(t *testing.T) {

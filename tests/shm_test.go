@@ -256,18 +256,6 @@ func TestShmErrnoMatchesC(t *testing.T) {
 	}
 }
 
-func TestShmEACCESForAnotherUserMatchesC(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a uid 65534 child")
-	}
-	_, name := openShm(t, 4096)
-	exe := nobodyExe(t)
-	goChild := start(t, []string{exe, "-test.run=^$"}, []string{roleEnv + "=shm-open", argsEnv + "=" + name + "\x1f2\x1f0"}, asNobody)
-	cChild := start(t, []string{cpeer(t, "shmpeer"), "open", name, "2", "0"}, nil, asNobody)
-	assert.Equal(t, unix.EACCES, probe(t, goChild.finish(t)))
-	assert.Equal(t, unix.EACCES, probe(t, cChild.finish(t)))
-}
-
 // --- faults are errors ---------------------------------------------------------
 
 func TestFaultsThroughTheAPIAreErrors(t *testing.T) {

@@ -817,37 +817,6 @@ func TestSysvErrnoMatchesC(t *testing.T) {
 	assert.Equal(t, 0, semVal(t, sem, 0), "the failed operations changed nothing")
 }
 
-// A child dropped to uid 65534 cannot get a root-owned 0600 object when it
-// asks for access (flags 0600): EACCES, in Go and in C, for each family. Asking
-// for no permission bits (flags 0) succeeds in both: *get checks only the
-// access requested, and the calls on the id check again.
-func TestSysvEACCESForAnotherUserMatchesC(t *testing.T) {
-	exe := nobodyExe(t)
-	for _, kind := range []string{"sem", "msg", "shm"} {
-		t.Run(kind, func(t *testing.T) {
-			key := uniqueKey()
-			switch kind {
-			case "sem":
-				newSemSet(t, key, 1)
-			case "msg":
-				newMsgQueue(t, key)
-			default:
-				newShmSeg(t, key, 4096)
-			}
-			for flags, want := range map[int]unix.Errno{0o600: unix.EACCES, 0: 0} {
-				goChild := start(t, []string{exe, "-test.run=^$"}, []string{roleEnv + "=sysv-get", argsEnv + "=" + kind + "\x1f" + keyArg(key) + "\x1f" + strconv.Itoa(flags)}, asNobody)
-				cArgs := []string{cpeer(t, "sysvpeer"), kind + "get", keyArg(key)}
-				if kind != "msg" {
-					cArgs = append(cArgs, "0")
-				}
-				cChild := start(t, append(cArgs, strconv.Itoa(flags)), nil, asNobody)
-				assert.Equal(t, want, probe(t, goChild.finish(t)), "Go, flags %#o", flags)
-				assert.Equal(t, want, probe(t, cChild.finish(t)), "C, flags %#o", flags)
-			}
-		})
-	}
-}
-
 // The same path and id give the same key in Go and C.
 func TestSysvFtokMatchesC(t *testing.T) {
 	dir := t.TempDir()
