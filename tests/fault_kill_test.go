@@ -1,0 +1,528 @@
+package tests
+
+// SIGKILL fault injection (issue 10): a victim process (tests/cpeers/killpeer.c,
+// a C program that starts in about a millisecond) plays one side of each
+// cross-process protocol of `make demo` and is killed at a random point; the
+// test process is the long-lived survivor, using the library, and after every
+// kill proves from the victim's write-ahead journal and the protected data
+// that nothing was lost or duplicated, that a robust mutex comes back
+// consistent, and that a dead process's lock is released. Layouts:
+// internal/scenario/faultkill.go.
+//
+// Each test runs faultRuns() runs (200 without -race, 20 with it;
+// LIBCIPC_FAULT_RUNS overrides), seeded: LIBCIPC_FAULT_SEED=<n> repeats the
+// random choices (the side killed, pause step or delay) of a run, and
+// LIBCIPC_FAULT_RUN=<i> runs only run i of that seed. A pause-step kill lands
+// at the same step again; a delay kill at about the same time.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/libcipc/libcipc/internal/scenario"
+	"github.com/libcipc/libcipc/posix"
+)
+
+const (
+	faultSlice    = 2 * time.Millisecond // the survivor's wait slice while the victim lives
+	faultBound    = 5 * time.Second      // bound on every wait for the victim or the survivor
+	faultMaxDelay = 3000                 // µs: a delay kill lands in [0, faultMaxDelay) after the victim is ready
+)
+
+func faultRuns() int {
+	if s := os.Getenv("LIBCIPC_FAULT_RUNS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
+	}
+	if raceEnabled {
+		return 20
+	}
+	return 200
+}
+
+func faultSeed(t *testing.T) uint64 {
+	if s := os.Getenv("LIBCIPC_FAULT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "LIBCIPC_FAULT_SEED")
+		return n
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// faultRun is one run: its shared memory object (protocol data and the
+// victim's journal), its random choices, and the victim.
+type faultRun struct {
+	t      *testing.T
+	seed   uint64
+	idx    int
+	rng    *rand.Rand
+	name   string
+	shm    *posix.SharedMemory
+	m      *posix.Mapping
+	b      []byte
+	role   string
+	pause  uint32 // step index the victim pauses at, 0 for a delay kill
+	delay  time.Duration
+	victim     *scenario.Proc
+	victimPath string
+	killed     atomic.Bool // set just before SIGKILL
+}
+
+func (r *faultRun) u32(off int) *uint32 { return (*uint32)(unsafe.Pointer(&r.b[off])) }
+func (r *faultRun) ld(off int) uint32   { return atomic.LoadUint32(r.u32(off)) }
+func (r *faultRun) st(off int, v uint32) {
+	atomic.StoreUint32(r.u32(off), v)
+}
+func (r *faultRun) ld64(off int) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Pointer(&r.b[off]))) }
+func (r *faultRun) st64(off int, v uint64) {
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(&r.b[off])), v)
+}
+func (r *faultRun) state() uint32 { return r.ld(scenario.KillJState) }
+
+// where names the run in a failure message.
+func (r *faultRun) where() string {
+	return fmt.Sprintf("seed %d run %d (LIBCIPC_FAULT_SEED=%d LIBCIPC_FAULT_RUN=%d) role %s pause %d delay %v journal{state %d seq %d count %d step %d}",
+		r.seed, r.idx, r.seed, r.idx, r.role, r.pause, r.delay,
+		r.ld(scenario.KillJState), r.ld(scenario.KillJSeq), r.ld(scenario.KillJCount), r.ld(scenario.KillJStep))
+}
+
+func (r *faultRun) fail(format string, args ...any) {
+	r.t.Helper()
+	r.t.Fatalf("%s: %s", r.where(), fmt.Sprintf(format, args...))
+}
+
+func (r *faultRun) check(ok bool, format string, args ...any) {
+	r.t.Helper()
+	if !ok {
+		r.fail(format, args...)
+	}
+}
+
+func (r *faultRun) noErr(err error, what string) {
+	r.t.Helper()
+	if err != nil {
+		r.fail("%s: %v", what, err)
+	}
+}
+
+// faultStats is a protocol's tally: kills per journal state, and named
+// events (mutex held at death, repairs, items checked).
+type faultStats struct {
+	mu     sync.Mutex
+	states map[string]int
+	events map[string]int
+	runs   int
+	pauses int
+}
+
+func (s *faultStats) add(ev string, n int) {
+	s.mu.Lock()
+	if s.events == nil {
+		s.events = map[string]int{}
+	}
+	s.events[ev] += n
+	s.mu.Unlock()
+}
+
+func (s *faultStats) report(t *testing.T, proto string, seed uint64, took time.Duration) {
+	line := func(m map[string]int) string {
+		var keys []string
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s=%d", k, m[k])
+		}
+		return b.String()
+	}
+	t.Logf("%s: seed %d: %d runs (%d pause-step kills, %d delay kills) in %v (%.1f ms/run)",
+		proto, seed, s.runs, s.pauses, s.runs-s.pauses, took.Round(time.Millisecond), float64(took.Microseconds())/1000/float64(max(s.runs, 1)))
+	t.Logf("%s: kill points (role/state at death):%s", proto, line(s.states))
+	t.Logf("%s: events:%s", proto, line(s.events))
+}
+
+// faultLoop runs body for each run of the protocol, reporting the tally.
+func faultLoop(t *testing.T, proto string, body func(r *faultRun, s *faultStats)) {
+	seed := faultSeed(t)
+	runs := faultRuns()
+	only := -1
+	if s := os.Getenv("LIBCIPC_FAULT_RUN"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err, "LIBCIPC_FAULT_RUN")
+		only = n
+	}
+	t.Logf("%s: seed %d (LIBCIPC_FAULT_SEED=%d reproduces)", proto, seed, seed)
+	peer := cpeer(t, "killpeer")
+	stats := &faultStats{states: map[string]int{}}
+	start := time.Now()
+	for i := 0; i < runs; i++ {
+		if only >= 0 && i != only {
+			continue
+		}
+		r := &faultRun{t: t, seed: seed, idx: i, rng: rand.New(rand.NewPCG(seed, uint64(i)))}
+		r.open(peer)
+		body(r, stats)
+		stats.runs++
+		if r.pause != 0 {
+			stats.pauses++
+		}
+	}
+	stats.report(t, proto, seed, time.Since(start))
+}
+
+// open creates the run's shared memory object and maps it; the cleanup
+// unmaps and unlinks it.
+func (r *faultRun) open(peer string) {
+	t := r.t
+	r.name = uniqueName()
+	shm, err := posix.OpenSharedMemory(r.name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600)
+	require.NoError(t, err)
+	r.shm = shm
+	t.Cleanup(func() { posix.UnlinkSharedMemory(r.name) })
+	require.NoError(t, shm.Truncate(scenario.KillShmSize))
+	m, err := shm.Map(0, scenario.KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	require.NoError(t, err)
+	r.m = m
+	r.b = m.Bytes()
+	r.victimPath = peer
+}
+
+// close unmaps (detaching the objects placed in the mapping without
+// destroying them: a condition variable a killed waiter still counts in
+// cannot be destroyed) and unlinks the object.
+func (r *faultRun) close() {
+	r.noErr(r.m.Unmap(), "munmap")
+	r.noErr(r.shm.Close(), "close")
+	r.noErr(posix.UnlinkSharedMemory(r.name), "shm_unlink")
+}
+
+// choose picks the kill point: a pause at a step in [1, maxStep] (half the
+// runs) or a delay in [0, faultMaxDelay) µs after the victim is ready.
+func (r *faultRun) choose(maxStep int) {
+	if r.rng.IntN(2) == 0 {
+		r.pause = uint32(1 + r.rng.IntN(maxStep))
+	} else {
+		r.delay = time.Duration(r.rng.IntN(faultMaxDelay)) * time.Microsecond
+	}
+}
+
+// startVictim starts killpeer ROLE SHM PAUSE [ARG] and waits until it is
+// attached.
+func (r *faultRun) startVictim(args ...string) {
+	r.t.Helper()
+	p, err := scenario.Start(append([]string{r.victimPath, r.role, r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), nil)
+	r.noErr(err, "start victim")
+	r.victim = p
+	r.t.Cleanup(p.Kill)
+	r.waitFor(func() bool { return r.ld(scenario.KillJReady) == 1 }, "the victim to attach")
+}
+
+// waitFor polls cond until true, failing (with the victim's stderr) after
+// faultBound or when the victim exits on its own.
+func (r *faultRun) waitFor(cond func() bool, what string) {
+	r.t.Helper()
+	deadline := time.Now().Add(faultBound)
+	for !cond() {
+		var info unix.Siginfo
+		if err := unix.Waitid(unix.P_PID, r.victim.Cmd.Process.Pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err == nil && info.Signo != 0 {
+			r.fail("waiting for %s: the victim exited: stderr %q", what, r.victim.Stderr.String())
+		}
+		if time.Now().After(deadline) {
+			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.victim.Stderr.String())
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// kill lands the kill (at the pause step, or after the delay), SIGKILLs the
+// victim, reaps it (it must have died of SIGKILL, not exited on its own) and
+// tallies the kill point.
+func (r *faultRun) kill(s *faultStats) {
+	r.t.Helper()
+	if r.pause != 0 {
+		r.waitFor(func() bool { return r.ld(scenario.KillJPaused) != 0 }, fmt.Sprintf("the pause at step %d", r.pause))
+	} else {
+		deadline := time.Now().Add(r.delay)
+		if r.delay > 200*time.Microsecond {
+			time.Sleep(r.delay - 100*time.Microsecond)
+		}
+		for time.Now().Before(deadline) {
+		}
+	}
+	r.killed.Store(true)
+	r.noErr(r.victim.Cmd.Process.Signal(unix.SIGKILL), "kill")
+	done := make(chan struct{})
+	go func() { r.victim.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(faultBound):
+		r.fail("the killed victim was not reaped within %v", faultBound)
+	}
+	if ws, ok := r.victim.Cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		r.fail("the victim did not die of SIGKILL: %v, stderr %q", r.victim.Cmd.ProcessState, r.victim.Stderr.String())
+	}
+	names := scenario.KillStateNames[r.role]
+	if strings.HasPrefix(r.role, "lock-") {
+		names = scenario.KillStateNames["lock"]
+	}
+	st := int(r.state())
+	name := strconv.Itoa(st)
+	if st < len(names) && names[st] != "" {
+		name = names[st]
+	}
+	s.mu.Lock()
+	s.states[r.role+"/"+name]++
+	s.mu.Unlock()
+}
+
+// survivor runs work in a goroutine until stop is called; stop waits for it
+// (bounded) and fails the run on its error.
+type survivor struct {
+	stop atomic.Bool
+	done chan error
+}
+
+func (r *faultRun) survive(work func(stop *atomic.Bool) error) *survivor {
+	s := &survivor{done: make(chan error, 1)}
+	go func() { s.done <- work(&s.stop) }()
+	return s
+}
+
+func (r *faultRun) halt(s *survivor) {
+	r.t.Helper()
+	s.stop.Store(true)
+	select {
+	case err := <-s.done:
+		r.noErr(err, "survivor")
+	case <-time.After(faultBound):
+		r.fail("the survivor did not stop within %v (a wait the dead victim left unbounded?)", faultBound)
+	}
+}
+
+func timedOut(err error) bool { return errors.Is(err, unix.ETIMEDOUT) }
+
+func in(v uint32, set ...uint32) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- 1. the semaphore-guarded shared memory ring ---------------------------
+
+func ringItem(i uint32) uint64 { return uint64(i) * scenario.KillItemMul }
+
+// TestFaultKillRing kills the producer or the consumer of the semaphore ring
+// (three process-shared POSIX semaphores: empty, full, mutex). POSIX
+// semaphores are not robust: a dead process's wait or post is simply lost. The
+// survivor (this process) reconciles each semaphore with the ring's head and
+// tail, which are only written under the mutex: mutex at 0 means the victim
+// died inside (journal: between its mutex wait and post), full or empty one
+// short means it died between its wait or publish and the matching post. The
+// journal names the single item in flight; every other item is consumed once,
+// in order.
+func TestFaultKillRing(t *testing.T) {
+	faultLoop(t, "ring", func(r *faultRun, s *faultStats) {
+		empty, err := posix.InitSemaphoreAt(r.m, scenario.KillRingEmpty, scenario.KillRingNSlots)
+		r.noErr(err, "sem_init empty")
+		full, err := posix.InitSemaphoreAt(r.m, scenario.KillRingFull, 0)
+		r.noErr(err, "sem_init full")
+		mutex, err := posix.InitSemaphoreAt(r.m, scenario.KillRingMutex, 1)
+		r.noErr(err, "sem_init mutex")
+		producerDies := r.rng.IntN(2) == 0
+		r.role = "ring-consumer"
+		if producerDies {
+			r.role = "ring-producer"
+		}
+		r.choose(400) // 7 or 8 steps an item: kills land within the first ~50 items
+		var got []uint64    // items the survivor consumed, in order
+		var produced uint32 // items the survivor produced
+		waitMutex := func(stop *atomic.Bool, undo *posix.Semaphore) (bool, error) {
+			for {
+				err := mutex.WaitTimeout(faultSlice)
+				if err == nil {
+					return true, nil
+				}
+				if !timedOut(err) {
+					return false, err
+				}
+				if stop.Load() {
+					return false, undo.Post() // give back the token taken
+				}
+			}
+		}
+		consume := func() {
+			tail := r.ld(scenario.KillRingTail)
+			got = append(got, r.ld64(scenario.KillRingSlots+8*int(tail%scenario.KillRingNSlots)))
+			r.st(scenario.KillRingTail, tail+1)
+		}
+		sv := r.survive(func(stop *atomic.Bool) error {
+			for !stop.Load() {
+				first, second := full, empty // the survivor consumes
+				if !producerDies {
+					first, second = empty, full // the survivor produces
+				}
+				if err := first.WaitTimeout(faultSlice); err != nil {
+					if timedOut(err) {
+						continue
+					}
+					return err
+				}
+				if ok, err := waitMutex(stop, first); !ok {
+					return err
+				}
+				if producerDies {
+					consume()
+				} else {
+					head := r.ld(scenario.KillRingHead)
+					r.st64(scenario.KillRingSlots+8*int(head%scenario.KillRingNSlots), ringItem(head+1))
+					r.st(scenario.KillRingHead, head+1)
+					produced = head + 1
+				}
+				if err := mutex.Post(); err != nil {
+					return err
+				}
+				if err := second.Post(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		r.startVictim()
+		r.kill(s)
+		r.halt(sv)
+
+		// Reconcile the semaphores with head and tail.
+		head, tail := r.ld(scenario.KillRingHead), r.ld(scenario.KillRingTail)
+		st := r.state()
+		value := func(sem *posix.Semaphore, what string) int {
+			v, err := sem.Value()
+			r.noErr(err, "sem_getvalue "+what)
+			return v
+		}
+		mv := value(mutex, "mutex")
+		r.check(mv == 0 || mv == 1, "mutex value %d", mv)
+		if mv == 0 {
+			s.add("died-holding-sem-mutex", 1)
+			if producerDies {
+				r.check(in(st, scenario.KillRPWaitMutex, scenario.KillRPWrite, scenario.KillRPPublish, scenario.KillRPPostMutex), "mutex held by the dead producer in state %d", st)
+			} else {
+				r.check(in(st, scenario.KillRCWaitMutex, scenario.KillRCRead, scenario.KillRCTake, scenario.KillRCPostMutex), "mutex held by the dead consumer in state %d", st)
+			}
+			r.noErr(mutex.Post(), "sem_post mutex (repair)")
+		}
+		r.check(head >= tail && head-tail <= scenario.KillRingNSlots, "head %d tail %d", head, tail)
+		filled := int(head - tail)
+		fv, ev := value(full, "full"), value(empty, "empty")
+		shortFull, shortEmpty := filled-fv, scenario.KillRingNSlots-filled-ev
+		r.check(shortFull == 0 || shortFull == 1, "full %d with %d items in the ring", fv, filled)
+		r.check(shortEmpty == 0 || shortEmpty == 1, "empty %d with %d items in the ring", ev, filled)
+		if producerDies {
+			// full short: published, full not posted; empty short: a slot
+			// taken, nothing published.
+			if shortFull == 1 {
+				s.add("between-publish-and-post-full", 1)
+				r.check(in(st, scenario.KillRPPublish, scenario.KillRPPostMutex, scenario.KillRPPostFull), "full short in state %d", st)
+			}
+			if shortEmpty == 1 {
+				s.add("slot-reserved-not-published", 1)
+				r.check(in(st, scenario.KillRPWaitEmpty, scenario.KillRPWaitMutex, scenario.KillRPWrite, scenario.KillRPPublish), "empty short in state %d", st)
+			}
+			// The item in flight is the journal's: published (head) or not (head+1).
+			seq := r.ld(scenario.KillJSeq)
+			switch {
+			case seq == head+1:
+				s.add("item-in-flight-lost", 1)
+				r.check(in(st, scenario.KillRPWaitEmpty, scenario.KillRPWaitMutex, scenario.KillRPWrite, scenario.KillRPPublish), "item %d unpublished in state %d", seq, st)
+			case seq == head:
+				if st != scenario.KillRPDone && seq != 0 {
+					s.add("item-in-flight-published", 1)
+				}
+				r.check(seq == 0 || in(st, scenario.KillRPPublish, scenario.KillRPPostMutex, scenario.KillRPPostFull, scenario.KillRPDone), "item %d published in state %d", seq, st)
+			default:
+				r.fail("journal item %d, head %d", seq, head)
+			}
+			r.check(r.ld(scenario.KillJCount)+1 >= head, "count %d head %d", r.ld(scenario.KillJCount), head)
+		} else {
+			// full short: a token taken, tail not advanced; empty short: tail
+			// advanced, empty not posted.
+			if shortFull == 1 {
+				s.add("token-taken-not-consumed", 1)
+				r.check(in(st, scenario.KillRCWaitFull, scenario.KillRCWaitMutex, scenario.KillRCRead, scenario.KillRCTake), "full short in state %d", st)
+			}
+			if shortEmpty == 1 {
+				s.add("between-take-and-post-empty", 1)
+				r.check(in(st, scenario.KillRCTake, scenario.KillRCPostMutex, scenario.KillRCPostEmpty), "empty short in state %d", st)
+			}
+			count := r.ld(scenario.KillJCount)
+			switch tail - count {
+			case 0:
+			case 1:
+				s.add("item-in-flight-taken-unrecorded", 1)
+				r.check(r.ld(scenario.KillJSeq) == tail && in(st, scenario.KillRCTake, scenario.KillRCPostMutex, scenario.KillRCPostEmpty, scenario.KillRCRecord),
+					"item %d taken, unrecorded, journal item %d state %d", tail, r.ld(scenario.KillJSeq), st)
+			default:
+				r.fail("tail %d, victim recorded %d", tail, count)
+			}
+			var sum uint64
+			for i := uint32(1); i <= count; i++ {
+				sum += ringItem(i)
+			}
+			r.check(r.ld64(scenario.KillJSum) == sum, "victim sum %d, want %d for items 1..%d", r.ld64(scenario.KillJSum), sum, count)
+			r.check(produced == head, "survivor produced %d, head %d", produced, head)
+		}
+		for i := 0; i < shortFull; i++ {
+			r.noErr(full.Post(), "sem_post full (repair)")
+		}
+		for i := 0; i < shortEmpty; i++ {
+			r.noErr(empty.Post(), "sem_post empty (repair)")
+		}
+		if shortFull+shortEmpty > 0 {
+			s.add("sem-repairs", shortFull+shortEmpty)
+		}
+		// Drain through the repaired semaphores: never a wait.
+		from := tail
+		for range filled {
+			r.noErr(full.TryWait(), "sem_trywait full (drain)")
+			r.noErr(mutex.TryWait(), "sem_trywait mutex (drain)")
+			consume()
+			r.noErr(mutex.Post(), "sem_post mutex")
+			r.noErr(empty.Post(), "sem_post empty")
+		}
+		r.check(value(full, "full") == 0 && value(empty, "empty") == scenario.KillRingNSlots && value(mutex, "mutex") == 1, "semaphores after the drain")
+		// Every item exactly once, in order: the survivor's (all of them when
+		// it consumes; those left in the ring when it produces).
+		if producerDies {
+			from = 0
+		}
+		r.check(uint32(len(got)) == head-from, "consumed %d items, want %d", len(got), head-from)
+		for i, v := range got {
+			r.check(v == ringItem(from+uint32(i)+1), "item %d is %#x, want %#x", from+uint32(i)+1, v, ringItem(from+uint32(i)+1))
+		}
+		s.add("items-checked", int(head))
+		r.close()
+	})
+}
+var _ = context.TODO
+var _ = filepath.Join
