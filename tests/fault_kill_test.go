@@ -69,17 +69,17 @@ func faultSeed(t *testing.T) uint64 {
 // faultRun is one run: its shared memory object (protocol data and the
 // victim's journal), its random choices, and the victim.
 type faultRun struct {
-	t      *testing.T
-	seed   uint64
-	idx    int
-	rng    *rand.Rand
-	name   string
-	shm    *posix.SharedMemory
-	m      *posix.Mapping
-	b      []byte
-	role   string
-	pause  uint32 // step index the victim pauses at, 0 for a delay kill
-	delay  time.Duration
+	t          *testing.T
+	seed       uint64
+	idx        int
+	rng        *rand.Rand
+	name       string
+	shm        *posix.SharedMemory
+	m          *posix.Mapping
+	b          []byte
+	role       string
+	pause      uint32 // step index the victim pauses at, 0 for a delay kill
+	delay      time.Duration
 	victim     *scenario.Proc
 	victimPath string
 	killed     atomic.Bool // set just before SIGKILL
@@ -90,7 +90,9 @@ func (r *faultRun) ld(off int) uint32   { return atomic.LoadUint32(r.u32(off)) }
 func (r *faultRun) st(off int, v uint32) {
 	atomic.StoreUint32(r.u32(off), v)
 }
-func (r *faultRun) ld64(off int) uint64 { return atomic.LoadUint64((*uint64)(unsafe.Pointer(&r.b[off]))) }
+func (r *faultRun) ld64(off int) uint64 {
+	return atomic.LoadUint64((*uint64)(unsafe.Pointer(&r.b[off])))
+}
 func (r *faultRun) st64(off int, v uint64) {
 	atomic.StoreUint64((*uint64)(unsafe.Pointer(&r.b[off])), v)
 }
@@ -355,7 +357,7 @@ func TestFaultKillRing(t *testing.T) {
 		if producerDies {
 			r.role = "ring-producer"
 		}
-		r.choose(400) // 7 or 8 steps an item: kills land within the first ~50 items
+		r.choose(400)       // 7 or 8 steps an item: kills land within the first ~50 items
 		var got []uint64    // items the survivor consumed, in order
 		var produced uint32 // items the survivor produced
 		waitMutex := func(stop *atomic.Bool, undo *posix.Semaphore) (bool, error) {
@@ -524,5 +526,158 @@ func TestFaultKillRing(t *testing.T) {
 		r.close()
 	})
 }
+
 var _ = context.TODO
 var _ = filepath.Join
+
+// ---- 2. the robust mutex and condition variable -----------------------------
+
+// TestFaultKillMutex kills the producer or the consumer of a counter queue
+// guarded by a robust process-shared mutex with a condition variable
+// (invariant: produced - consumed == items). When the victim died holding the
+// mutex, the survivor's next lock (a Lock, or the relock inside a Cond wait)
+// returns EOWNERDEAD; the survivor rolls the victim's half-done operation
+// forward from the journal, calls Consistent, and the invariant holds. Never
+// ENOTRECOVERABLE, never a hang.
+func TestFaultKillMutex(t *testing.T) {
+	faultLoop(t, "mutex", func(r *faultRun, s *faultStats) {
+		mu, err := posix.InitMutexAt(r.m, scenario.KillMxMutex, &posix.MutexAttr{Robust: true, Shared: true})
+		r.noErr(err, "pthread_mutex_init")
+		cond, err := posix.InitCondAt(r.m, scenario.KillMxCond, nil)
+		r.noErr(err, "pthread_cond_init")
+		producerDies := r.rng.IntN(2) == 0
+		r.role = "mutex-consumer"
+		if producerDies {
+			r.role = "mutex-producer"
+		}
+		r.choose(300) // 6 or 7 steps an operation
+		var ownerDead atomic.Int32
+		var consumed []uint32 // the items the survivor consumed
+		// repair rolls the dead victim's operation forward: it journals before
+		// each store, so the invariant is off by at most its one item.
+		repair := func() error {
+			p, c, i := r.ld(scenario.KillMxProduced), r.ld(scenario.KillMxConsumed), r.ld(scenario.KillMxItems)
+			st := r.state()
+			d := int64(p) - int64(c) - int64(i)
+			mid := in(st, scenario.KillMxIncFirst, scenario.KillMxIncSecond)
+			switch {
+			case d == 0:
+			case d == 1 && producerDies && mid: // produced counted, items not yet
+				r.st(scenario.KillMxItems, i+1)
+				s.add("rolled-forward", 1)
+			case d == -1 && !producerDies && mid: // consumed counted, items not yet
+				r.st(scenario.KillMxItems, i-1)
+				s.add("rolled-forward", 1)
+			default:
+				return fmt.Errorf("EOWNERDEAD with produced %d consumed %d items %d in state %d", p, c, i, st)
+			}
+			ownerDead.Add(1)
+			return mu.Consistent()
+		}
+		lock := func(d time.Duration) error {
+			err := mu.LockTimeout(d)
+			if errors.Is(err, unix.EOWNERDEAD) {
+				s.add("EOWNERDEAD-from-lock", 1)
+				return repair()
+			}
+			return err
+		}
+		sv := r.survive(func(stop *atomic.Bool) error {
+			for !stop.Load() {
+				if err := lock(faultSlice); err != nil {
+					if timedOut(err) {
+						continue
+					}
+					return err
+				}
+				if producerDies { // the survivor consumes
+					for r.ld(scenario.KillMxItems) == 0 && !stop.Load() {
+						err := cond.WaitTimeout(mu, faultSlice)
+						switch {
+						case errors.Is(err, unix.EOWNERDEAD):
+							s.add("EOWNERDEAD-from-cond-wait", 1)
+							err = repair()
+						case timedOut(err):
+							err = nil
+						}
+						if err != nil {
+							mu.Unlock()
+							return err
+						}
+					}
+					if r.ld(scenario.KillMxItems) > 0 {
+						c := r.ld(scenario.KillMxConsumed) + 1
+						r.st(scenario.KillMxConsumed, c)
+						r.st(scenario.KillMxItems, r.ld(scenario.KillMxItems)-1)
+						consumed = append(consumed, c)
+					}
+				} else if r.ld(scenario.KillMxItems) < 4 { // the survivor produces, 4 ahead at most
+					r.st(scenario.KillMxProduced, r.ld(scenario.KillMxProduced)+1)
+					r.st(scenario.KillMxItems, r.ld(scenario.KillMxItems)+1)
+					if err := cond.Signal(); err != nil {
+						mu.Unlock()
+						return err
+					}
+				}
+				if err := mu.Unlock(); err != nil {
+					return err
+				}
+				if !producerDies && r.ld(scenario.KillMxItems) >= 4 {
+					time.Sleep(20 * time.Microsecond)
+				}
+			}
+			return nil
+		})
+		r.startVictim()
+		r.kill(s)
+		r.halt(sv)
+
+		// The survivor locks once more: EOWNERDEAD if no survivor lock took
+		// it yet and the victim died holding it.
+		start := time.Now()
+		r.noErr(lock(faultBound), "pthread_mutex_timedlock after the kill")
+		s.add("lock-after-kill-us", int(time.Since(start).Microseconds()))
+		st := r.state()
+		held := ownerDead.Load() == 1
+		r.check(ownerDead.Load() <= 1, "EOWNERDEAD %d times", ownerDead.Load())
+		if held {
+			s.add("died-holding-robust-mutex", 1)
+			r.check(in(st, scenario.KillMxLock, scenario.KillMxIncFirst, scenario.KillMxIncSecond, scenario.KillMxSignal, scenario.KillMxUnlock, scenario.KillMxCondWait),
+				"EOWNERDEAD, yet the victim was not in its critical section (state %d)", st)
+		} else {
+			r.check(!in(st, scenario.KillMxIncFirst, scenario.KillMxIncSecond, scenario.KillMxSignal), "the victim died in its critical section (state %d) without EOWNERDEAD", st)
+		}
+		p, c, i := r.ld(scenario.KillMxProduced), r.ld(scenario.KillMxConsumed), r.ld(scenario.KillMxItems)
+		r.check(p-c == i, "invariant: produced %d - consumed %d != items %d", p, c, i)
+		count := r.ld(scenario.KillJCount) // operations the victim completed and recorded
+		if producerDies {
+			// Drain: every produced item consumed once, in order.
+			for r.ld(scenario.KillMxItems) > 0 {
+				c := r.ld(scenario.KillMxConsumed) + 1
+				r.st(scenario.KillMxConsumed, c)
+				r.st(scenario.KillMxItems, r.ld(scenario.KillMxItems)-1)
+				consumed = append(consumed, c)
+			}
+			r.check(uint32(len(consumed)) == p, "consumed %d items, produced %d", len(consumed), p)
+			for k, v := range consumed {
+				r.check(v == uint32(k)+1, "consumed item %d as the %dth", v, k+1)
+			}
+			r.check(p-count <= 1, "produced %d, the victim recorded %d", p, count)
+		} else {
+			// The victim consumed c items; it recorded count of them; the one
+			// between is the item in flight, which the journal names.
+			r.check(c-count <= 1, "consumed %d, the victim recorded %d", c, count)
+		}
+		if p-count == 1 && producerDies || c-count == 1 && !producerDies {
+			s.add("item-in-flight", 1)
+			r.check(in(st, scenario.KillMxIncFirst, scenario.KillMxIncSecond, scenario.KillMxSignal, scenario.KillMxUnlock), "an unrecorded item in state %d", st)
+		}
+		s.add("items-checked", int(p))
+		r.noErr(mu.Unlock(), "pthread_mutex_unlock")
+		// The mutex is usable again, and consistent (a relock is not EOWNERDEAD).
+		r.noErr(mu.TryLock(), "pthread_mutex_trylock after the repair")
+		r.noErr(mu.Unlock(), "pthread_mutex_unlock")
+		r.noErr(mu.Close(), "pthread_mutex_destroy")
+		r.close()
+	})
+}
