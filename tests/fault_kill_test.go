@@ -681,3 +681,109 @@ func TestFaultKillMutex(t *testing.T) {
 		r.close()
 	})
 }
+
+// ---- 3. the POSIX message queue ---------------------------------------------
+
+func mqItem(seq uint32) string { return fmt.Sprintf("item %d", seq) }
+
+// TestFaultKillMQ kills the sender or the receiver of a message queue. A
+// message is in the queue whole or not at all: after a kill mid-send, the
+// queue holds exactly the items up to the journal's (sent) or the one before
+// (not sent); after a kill mid-receive, the victim took exactly the items
+// before the first one left in the queue, of which only the last may be
+// unrecorded (the journal's in-flight item).
+func TestFaultKillMQ(t *testing.T) {
+	faultLoop(t, "mq", func(r *faultRun, s *faultStats) {
+		qname := uniqueName()
+		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
+		r.noErr(err, "mq_open")
+		r.t.Cleanup(func() { posix.UnlinkMessageQueue(qname) })
+		senderDies := r.rng.IntN(2) == 0
+		r.role = "mq-receiver"
+		if senderDies {
+			r.role = "mq-sender"
+		}
+		r.choose(300)
+		var received []string
+		var sent uint32
+		buf := make([]byte, 64)
+		sv := r.survive(func(stop *atomic.Bool) error {
+			for !stop.Load() {
+				if senderDies {
+					n, _, err := q.ReceiveTimeout(buf, faultSlice)
+					if err == nil {
+						received = append(received, string(buf[:n]))
+					} else if !timedOut(err) {
+						return err
+					}
+				} else {
+					err := q.SendTimeout([]byte(mqItem(sent+1)), 0, faultSlice)
+					if err == nil {
+						sent++
+					} else if !timedOut(err) {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		r.startVictim(qname)
+		r.kill(s)
+		r.halt(sv)
+
+		// Drain what is left.
+		attr, err := q.Attr()
+		r.noErr(err, "mq_getattr")
+		var left []string
+		for range attr.CurMsgs {
+			n, _, err := q.ReceiveTimeout(buf, faultBound)
+			r.noErr(err, "mq_timedreceive (drain)")
+			left = append(left, string(buf[:n]))
+		}
+		attr, err = q.Attr()
+		r.noErr(err, "mq_getattr")
+		r.check(attr.CurMsgs == 0, "%d messages after the drain", attr.CurMsgs)
+		st, seq, count := r.state(), r.ld(scenario.KillJSeq), r.ld(scenario.KillJCount)
+		if senderDies {
+			all := append(received, left...)
+			for k, m := range all {
+				r.check(m == mqItem(uint32(k)+1), "message %d is %q", k+1, m)
+			}
+			n := uint32(len(all))
+			switch {
+			case n == count: // nothing in flight, or the in-flight send did not happen
+				if st == scenario.KillMQSend && seq == count+1 {
+					s.add("mid-send-not-sent", 1)
+				}
+			case n == count+1 && st == scenario.KillMQSend && seq == n:
+				s.add("mid-send-sent-unrecorded", 1)
+			default:
+				r.fail("%d messages arrived, the victim recorded %d sent", n, count)
+			}
+			s.add("items-checked", len(all))
+		} else {
+			// The victim took items 1..took, the survivor's sends 1..sent.
+			took := sent - uint32(len(left))
+			for k, m := range left {
+				r.check(m == mqItem(took+uint32(k)+1), "message left %d is %q, want %q", k, m, mqItem(took+uint32(k)+1))
+			}
+			switch took - count {
+			case 0:
+			case 1:
+				s.add("received-unrecorded", 1)
+				r.check(in(st, scenario.KillMQReceive, scenario.KillMQRecord), "an unrecorded message in state %d", st)
+			default:
+				r.fail("the victim took %d messages, recorded %d", took, count)
+			}
+			var sum uint64
+			for i := uint64(1); i <= uint64(count); i++ {
+				sum += i
+			}
+			r.check(r.ld64(scenario.KillJSum) == sum, "victim sum %d, want %d", r.ld64(scenario.KillJSum), sum)
+			s.add("items-checked", int(sent))
+		}
+		r.noErr(q.Close(), "mq_close")
+		r.noErr(posix.UnlinkMessageQueue(qname), "mq_unlink")
+		r.close()
+	})
+}
