@@ -527,8 +527,6 @@ func TestFaultKillRing(t *testing.T) {
 	})
 }
 
-var _ = context.TODO
-var _ = filepath.Join
 
 // ---- 2. the robust mutex and condition variable -----------------------------
 
@@ -784,6 +782,136 @@ func TestFaultKillMQ(t *testing.T) {
 		}
 		r.noErr(q.Close(), "mq_close")
 		r.noErr(posix.UnlinkMessageQueue(qname), "mq_unlink")
+		r.close()
+	})
+}
+
+// ---- 4. file locks -------------------------------------------------------------
+
+// TestFaultKillLock kills a process holding, waiting for or releasing an
+// exclusive lock of each kind (fcntl record lock, OFD lock, flock) that guards
+// a counter in shared memory, while the survivor competes for it through the
+// library's bounded waits. The survivor is never granted the lock while the
+// living victim is inside; once the victim is reaped the lock is free at once
+// (a non-blocking attempt succeeds: the kernel drops a process's locks as it
+// closes its files, before it becomes a zombie); the counter accounts for every
+// increment, the victim's last one named by its journal.
+func TestFaultKillLock(t *testing.T) {
+	faultLoop(t, "lock", func(r *faultRun, s *faultStats) {
+		kinds := []string{"fcntl", "ofd", "flock"}
+		kind := kinds[r.rng.IntN(len(kinds))]
+		r.role = "lock-" + kind
+		r.choose(300) // 6 steps a round
+		path := filepath.Join(r.t.TempDir(), "lock")
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		r.noErr(err, "open")
+		defer f.Close()
+		fd := int(f.Fd())
+		wr, un := &posix.FileLock{Type: unix.F_WRLCK}, &posix.FileLock{Type: unix.F_UNLCK}
+		acquire := func(d time.Duration) error {
+			switch kind {
+			case "fcntl":
+				return posix.SetLockTimeout(fd, wr, d)
+			case "ofd":
+				return posix.OFDSetLockTimeout(fd, wr, d)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			return posix.FlockContext(ctx, fd, unix.LOCK_EX)
+		}
+		tryAcquire := func() error {
+			switch kind {
+			case "fcntl":
+				return posix.SetLock(fd, wr)
+			case "ofd":
+				return posix.OFDSetLock(fd, wr)
+			}
+			return posix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		}
+		release := func() error {
+			switch kind {
+			case "fcntl":
+				return posix.SetLock(fd, un)
+			case "ofd":
+				return posix.OFDSetLock(fd, un)
+			}
+			return posix.Flock(fd, unix.LOCK_UN)
+		}
+		var mine uint32 // the survivor's increments
+		me := uint32(os.Getpid())
+		var victimPid uint32
+		// enter runs the critical section; a victim found inside must be
+		// dead (killed), and must have died in its critical section.
+		enter := func() error {
+			if inside := r.ld(scenario.KillLockInside); inside != 0 {
+				st := r.state()
+				if inside != victimPid || !r.killed.Load() {
+					return fmt.Errorf("mutual exclusion: the lock was granted while pid %d (victim %d, killed %v) was inside", inside, victimPid, r.killed.Load())
+				}
+				if !in(st, scenario.KillLkEnter, scenario.KillLkIncrement, scenario.KillLkLeave) {
+					return fmt.Errorf("the dead victim is inside in state %d", st)
+				}
+				s.add("died-inside-critical-section", 1)
+				r.st(scenario.KillLockInside, 0)
+			}
+			r.st(scenario.KillLockInside, me)
+			r.st(scenario.KillLockCounter, r.ld(scenario.KillLockCounter)+1)
+			mine++
+			r.st(scenario.KillLockInside, 0)
+			return nil
+		}
+		sv := r.survive(func(stop *atomic.Bool) error {
+			for !stop.Load() {
+				err := acquire(faultSlice)
+				if timedOut(err) || errors.Is(err, context.DeadlineExceeded) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := enter(); err != nil {
+					release()
+					return err
+				}
+				if err := release(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		r.startVictim(path)
+		victimPid = uint32(r.victim.Cmd.Process.Pid)
+		r.kill(s)
+		r.halt(sv)
+
+		// The dead victim's lock is gone: a non-blocking attempt succeeds.
+		start := time.Now()
+		err = tryAcquire()
+		if err != nil {
+			s.add("lock-still-held-after-reap", 1)
+			r.noErr(acquire(faultBound), "acquiring the dead victim's lock")
+		}
+		s.add("acquire-after-reap-us", int(time.Since(start).Microseconds()))
+		st, count := r.state(), r.ld(scenario.KillJCount)
+		if r.ld(scenario.KillLockInside) == victimPid {
+			s.add("held-at-death", 1)
+		}
+		r.noErr(enter(), "critical section after the kill")
+		theirs := r.ld(scenario.KillLockCounter) - mine
+		switch theirs - count {
+		case 0:
+		case 1:
+			s.add("increment-in-flight", 1)
+			r.check(in(st, scenario.KillLkIncrement, scenario.KillLkLeave, scenario.KillLkUnlock), "an unrecorded increment in state %d", st)
+		default:
+			r.fail("the victim made %d increments, recorded %d", theirs, count)
+		}
+		if in(st, scenario.KillLkEnter, scenario.KillLkIncrement, scenario.KillLkLeave, scenario.KillLkUnlock) {
+			s.add("kill-while-holding-lock", 1)
+		}
+		s.add("items-checked", int(r.ld(scenario.KillLockCounter)))
+		s.add("kind-"+kind, 1)
+		r.noErr(release(), "unlock")
 		r.close()
 	})
 }
