@@ -77,7 +77,7 @@ const (
 	KillMxLock = iota + 1
 	KillMxIncFirst
 	KillMxIncSecond
-	KillMxSignal
+	KillMxIncremented // the producer has incremented both; the victim never signals (see killpeer.c)
 	KillMxUnlock
 	KillMxDone
 	KillMxCondWait
@@ -114,8 +114,8 @@ const (
 var KillStateNames = map[string][]string{
 	"ring-producer":  {"start", "wait-empty", "wait-mutex", "write-slot", "publish-head", "post-mutex", "post-full", "done"},
 	"ring-consumer":  {"start", "wait-full", "wait-mutex", "read-slot", "take-tail", "post-mutex", "post-empty", "record", "done"},
-	"mutex-producer": {"start", "lock", "inc-produced", "inc-items", "signal", "unlock", "done", "cond-wait"},
-	"mutex-consumer": {"start", "lock", "inc-consumed", "dec-items", "signal", "unlock", "done", "cond-wait"},
+	"mutex-producer": {"start", "lock", "inc-produced", "inc-items", "incremented", "unlock", "done", "cond-wait"},
+	"mutex-consumer": {"start", "lock", "inc-consumed", "dec-items", "", "unlock", "done", "cond-wait"},
 	"mq-sender":      {"start", "send", "sent"},
 	"mq-receiver":    {"start", "", "", "receive", "record", "done"},
 	"lock":           {"start", "lock", "enter", "increment", "leave", "unlock", "done"},
