@@ -16,6 +16,7 @@ package tests
 // at the same step again; a delay kill at about the same time.
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -41,9 +41,9 @@ import (
 )
 
 const (
-	faultSlice    = 2 * time.Millisecond // the survivor's wait slice while the victim lives
+	faultSlice    = 1 * time.Millisecond // the survivor's wait slice while the victim lives
 	faultBound    = 5 * time.Second      // bound on every wait for the victim or the survivor
-	faultMaxDelay = 3000                 // µs: a delay kill lands in [0, faultMaxDelay) after the victim is ready
+	faultMaxDelay = 1500                 // µs: a delay kill lands in [0, faultMaxDelay) after the victim is ready
 )
 
 func faultRuns() int {
@@ -67,27 +67,42 @@ func faultSeed(t *testing.T) uint64 {
 	return uint64(time.Now().UnixNano())
 }
 
+// killPeer returns the C victim: the suite's C peers under -race (the whole
+// suite builds them anyway); without it, where only the Soak, Allocate and
+// Fault tests run, killpeer alone (gcc with the flags of PROTOCOL.md, well
+// under a second instead of several for every peer).
+func killPeer(t *testing.T) string {
+	if raceEnabled {
+		return cpeer(t, "killpeer")
+	}
+	bin := filepath.Join(t.TempDir(), "killpeer")
+	out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", bin, "cpeers/killpeer.c", "-lrt").CombinedOutput()
+	require.NoError(t, err, "gcc killpeer.c: %s", out)
+	return bin
+}
+
 // faultRun is one run: its shared memory object (protocol data and the
 // victim's journal), its random choices, and the victim.
 type faultRun struct {
-	t          *testing.T
-	seed       uint64
-	idx        int
-	rng        *rand.Rand
-	name       string
-	shm        *posix.SharedMemory
-	m          *posix.Mapping
-	b          []byte
-	role       string
-	pause      uint32 // step index the victim pauses at, 0 for a delay kill
-	delay      time.Duration
-	victim     *scenario.Proc
-	victimPath string
-	killed     atomic.Bool // set just before SIGKILL
-	t0         time.Time   // phases, for the timing figures
-	tReady     time.Time
-	tKill      time.Time
-	tReaped    time.Time
+	t         *testing.T
+	seed      uint64
+	idx       int
+	rng       *rand.Rand
+	name      string
+	shm       *posix.SharedMemory
+	m         *posix.Mapping
+	b         []byte
+	role      string
+	pause     uint32 // step index the victim pauses at, 0 for a delay kill
+	delay     time.Duration
+	server    *victimServer
+	victimPid int
+	status    string      // the server's "status S" for the victim, once reaped
+	killed    atomic.Bool // set just before SIGKILL
+	t0        time.Time   // phases, for the timing figures
+	tReady    time.Time
+	tKill     time.Time
+	tReaped   time.Time
 }
 
 func (r *faultRun) u32(off int) *uint32 { return (*uint32)(unsafe.Pointer(&r.b[off])) }
@@ -178,7 +193,7 @@ func faultLoop(t *testing.T, proto string, body func(r *faultRun, s *faultStats)
 		only = n
 	}
 	t.Logf("%s: seed %d (LIBCIPC_FAULT_SEED=%d reproduces)", proto, seed, seed)
-	peer := cpeer(t, "killpeer")
+	server := startVictimServer(t, killPeer(t))
 	stats := &faultStats{states: map[string]int{}}
 	start := time.Now()
 	for i := 0; i < runs; i++ {
@@ -186,7 +201,8 @@ func faultLoop(t *testing.T, proto string, body func(r *faultRun, s *faultStats)
 			continue
 		}
 		r := &faultRun{t: t, seed: seed, idx: i, rng: rand.New(rand.NewPCG(seed, uint64(i)))}
-		r.open(peer)
+		r.server = server
+		r.open()
 		body(r, stats)
 		stats.runs++
 		if r.pause != 0 {
@@ -198,7 +214,7 @@ func faultLoop(t *testing.T, proto string, body func(r *faultRun, s *faultStats)
 
 // open creates the run's shared memory object and maps it; the cleanup
 // unmaps and unlinks it.
-func (r *faultRun) open(peer string) {
+func (r *faultRun) open() {
 	t := r.t
 	r.name = uniqueName()
 	shm, err := posix.OpenSharedMemory(r.name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600)
@@ -210,7 +226,6 @@ func (r *faultRun) open(peer string) {
 	require.NoError(t, err)
 	r.m = m
 	r.b = m.Bytes()
-	r.victimPath = peer
 }
 
 // close unmaps (detaching the objects placed in the mapping without
@@ -232,15 +247,90 @@ func (r *faultRun) choose(maxStep int) {
 	}
 }
 
+// victimServer is `killpeer serve`: it forks each victim (about 0.1 ms
+// where an exec costs milliseconds), reports its pid, and reaps it, reporting
+// its wait status. Its lines arrive on lines.
+type victimServer struct {
+	cmd    *exec.Cmd
+	in     *os.File
+	lines  chan string
+	stderr scenario.SyncBuffer
+}
+
+func startVictimServer(t *testing.T, peer string) *victimServer {
+	v := &victimServer{lines: make(chan string, 4)}
+	inR, inW, err := os.Pipe()
+	require.NoError(t, err)
+	outR, outW, err := os.Pipe()
+	require.NoError(t, err)
+	v.cmd = exec.Command(peer, "serve")
+	v.cmd.Stdin, v.cmd.Stdout, v.cmd.Stderr = inR, outW, &v.stderr
+	err = v.cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		t.Fatal(err)
+	}
+	v.in = inW
+	go func() {
+		defer close(v.lines)
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			v.lines <- sc.Text()
+		}
+	}()
+	t.Cleanup(func() {
+		v.in.Close() // end of input: the server exits
+		done := make(chan struct{})
+		go func() { v.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(faultBound):
+			v.cmd.Process.Kill()
+			<-done
+		}
+		for range v.lines {
+		}
+		outR.Close()
+	})
+	return v
+}
+
+// next returns the server's next line, failing after faultBound.
+func (r *faultRun) next(what string) string {
+	r.t.Helper()
+	select {
+	case l, ok := <-r.server.lines:
+		if !ok {
+			r.fail("%s: the victim server ended: stderr %q", what, r.server.stderr.String())
+		}
+		return l
+	case <-time.After(faultBound):
+		r.fail("%s: no word from the victim server within %v: stderr %q", what, faultBound, r.server.stderr.String())
+	}
+	return ""
+}
+
 // startVictim starts killpeer ROLE SHM PAUSE [ARG] and waits until it is
 // attached.
 func (r *faultRun) startVictim(args ...string) {
 	r.t.Helper()
-	p, err := scenario.Start(append([]string{r.victimPath, r.role, r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), nil)
-	r.noErr(err, "start victim")
-	r.victim = p
-	r.t.Cleanup(p.Kill)
 	r.t0 = time.Now()
+	_, err := fmt.Fprintln(r.server.in, strings.Join(append([]string{r.role, r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), " "))
+	r.noErr(err, "start victim")
+	l := r.next("the victim's pid")
+	pid, err := strconv.Atoi(strings.TrimPrefix(l, "pid "))
+	if err != nil || !strings.HasPrefix(l, "pid ") {
+		r.fail("victim server said %q", l)
+	}
+	r.victimPid = pid
+	r.t.Cleanup(func() {
+		if r.status == "" { // a failed run: kill the victim, the server reaps it
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	})
 	r.waitFor(func() bool { return r.ld(scenario.KillJReady) == 1 }, "the victim to attach")
 	r.tReady = time.Now()
 }
@@ -251,12 +341,14 @@ func (r *faultRun) waitFor(cond func() bool, what string) {
 	r.t.Helper()
 	deadline := time.Now().Add(faultBound)
 	for !cond() {
-		var info unix.Siginfo
-		if err := unix.Waitid(unix.P_PID, r.victim.Cmd.Process.Pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err == nil && info.Signo != 0 {
-			r.fail("waiting for %s: the victim exited: stderr %q", what, r.victim.Stderr.String())
+		select {
+		case l := <-r.server.lines:
+			r.status = l
+			r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.server.stderr.String())
+		default:
 		}
 		if time.Now().After(deadline) {
-			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.victim.Stderr.String())
+			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.server.stderr.String())
 		}
 		time.Sleep(20 * time.Microsecond)
 	}
@@ -279,21 +371,15 @@ func (r *faultRun) kill(s *faultStats) {
 	}
 	r.killed.Store(true)
 	r.tKill = time.Now()
-	r.noErr(r.victim.Cmd.Process.Signal(unix.SIGKILL), "kill")
-	done := make(chan struct{})
-	go func() { r.victim.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(faultBound):
-		r.fail("the killed victim was not reaped within %v", faultBound)
+	r.noErr(unix.Kill(r.victimPid, unix.SIGKILL), "kill")
+	r.status = r.next("the killed victim's status")
+	if r.status != "status 9" { // WIFSIGNALED, WTERMSIG SIGKILL
+		r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.server.stderr.String())
 	}
 	r.tReaped = time.Now()
 	s.add("us-start-to-ready", int(r.tReady.Sub(r.t0).Microseconds()))
 	s.add("us-ready-to-kill", int(r.tKill.Sub(r.tReady).Microseconds()))
 	s.add("us-kill-to-reaped", int(r.tReaped.Sub(r.tKill).Microseconds()))
-	if ws, ok := r.victim.Cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		r.fail("the victim did not die of SIGKILL: %v, stderr %q", r.victim.Cmd.ProcessState, r.victim.Stderr.String())
-	}
 	names := scenario.KillStateNames[r.role]
 	if strings.HasPrefix(r.role, "lock-") {
 		names = scenario.KillStateNames["lock"]
@@ -373,7 +459,7 @@ func TestFaultKillRing(t *testing.T) {
 		if producerDies {
 			r.role = "ring-producer"
 		}
-		r.choose(400)       // 7 or 8 steps an item: kills land within the first ~50 items
+		r.choose(160)       // 7 or 8 steps an item: pauses land within the first ~20 items
 		var got []uint64    // items the survivor consumed, in order
 		var produced uint32 // items the survivor produced
 		waitMutex := func(stop *atomic.Bool, undo *posix.Semaphore) (bool, error) {
@@ -568,7 +654,7 @@ func TestFaultKillMutex(t *testing.T) {
 		if producerDies {
 			r.role = "mutex-producer"
 		}
-		r.choose(300) // 6 or 7 steps an operation
+		r.choose(140) // 6 or 7 steps an operation
 		var ownerDead atomic.Int32
 		var consumed []uint32 // the items the survivor consumed
 		// repair rolls the dead victim's operation forward: it journals before
@@ -742,7 +828,7 @@ func TestFaultKillMQ(t *testing.T) {
 		if senderDies {
 			r.role = "mq-sender"
 		}
-		r.choose(300)
+		r.choose(60) // 2 or 3 steps a message
 		var received []string
 		var sent uint32
 		buf := make([]byte, 64)
@@ -838,12 +924,14 @@ func TestFaultKillMQ(t *testing.T) {
 // closes its files, before it becomes a zombie); the counter accounts for every
 // increment, the victim's last one named by its journal.
 func TestFaultKillLock(t *testing.T) {
+	dir := t.TempDir()
 	faultLoop(t, "lock", func(r *faultRun, s *faultStats) {
 		kinds := []string{"fcntl", "ofd", "flock"}
 		kind := kinds[r.rng.IntN(len(kinds))]
 		r.role = "lock-" + kind
-		r.choose(300) // 6 steps a round
-		path := filepath.Join(r.t.TempDir(), "lock")
+		r.choose(120) // 6 steps a round
+		path := filepath.Join(dir, fmt.Sprintf("lock-%d", r.idx))
+		defer os.Remove(path)
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		r.noErr(err, "open")
 		defer f.Close()
@@ -921,7 +1009,7 @@ func TestFaultKillLock(t *testing.T) {
 			return nil
 		})
 		r.startVictim(path)
-		victimPid = uint32(r.victim.Cmd.Process.Pid)
+		victimPid = uint32(r.victimPid)
 		r.kill(s)
 		r.halt(sv)
 

@@ -15,7 +15,8 @@
  * lock-flock (ARG: the file path). SHMNAME is the shared memory object the
  * test created (4096 bytes, journal at JOURNAL). PAUSEAT is the step index at
  * which the peer stops and waits to be killed (0: never; it is then killed
- * after a delay). The peer never ends on its own before WAIT_MS: once done it
+ * after a delay). `killpeer serve` forks victims on request (see serve).
+ * The peer never ends on its own before WAIT_MS: once done it
  * waits to be killed. Exit codes as PROTOCOL.md (2 a call failed, 3 timeout,
  * 4 verification failed).
  */
@@ -330,7 +331,7 @@ static void lock_role(const char *path)
     await_kill();
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     if (argc < 4) {
         fprintf(stderr, "usage: " PEER_NAME " ROLE SHMNAME PAUSEAT [ARG]\n");
@@ -377,4 +378,46 @@ int main(int argc, char **argv)
         lock_kind = 2, lock_role(argv[4]);
     fprintf(stderr, PEER_NAME ": unknown role %s\n", role);
     return EXIT_USAGE;
+}
+
+/* killpeer serve: a fork server, so that a victim starts in a fork (about
+ * 0.1 ms) instead of an exec. Each line on stdin is a victim's command line
+ * (ROLE SHMNAME PAUSEAT [ARG], separated by single spaces); the server forks
+ * the victim, prints `pid P`, waits for it (the test kills it) and prints
+ * `status S`, S the raw wait status (9 for SIGKILL). It exits 0 at end of
+ * input. The victims write to the server's stderr. */
+static int serve(void)
+{
+    char line[4096];
+    while (fgets(line, sizeof line, stdin) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        char *argv[8] = {PEER_NAME};
+        int argc = 1;
+        for (char *tok = strtok(line, " "); tok != NULL && argc < 7; tok = strtok(NULL, " "))
+            argv[argc++] = tok;
+        argv[argc] = NULL;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0)
+            fail("fork", "victim");
+        if (pid == 0)
+            _exit(run(argc, argv));
+        printf("pid %d\n", (int)pid);
+        fflush(stdout);
+        int status;
+        while (waitpid(pid, &status, 0) < 0) {
+            if (errno != EINTR)
+                fail("waitpid", "victim");
+        }
+        printf("status %d\n", status);
+        fflush(stdout);
+    }
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "serve") == 0)
+        return serve();
+    return run(argc, argv);
 }
