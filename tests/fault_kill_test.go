@@ -968,14 +968,14 @@ func TestFaultKillLock(t *testing.T) {
 		}
 		var mine uint32 // the survivor's increments
 		me := uint32(os.Getpid())
-		var victimPid uint32
+		var victimPid atomic.Uint32 // set once the victim runs
 		// enter runs the critical section; a victim found inside must be
 		// dead (killed), and must have died in its critical section.
 		enter := func() error {
 			if inside := r.ld(scenario.KillLockInside); inside != 0 {
 				st := r.state()
-				if inside != victimPid || !r.killed.Load() {
-					return fmt.Errorf("mutual exclusion: the lock was granted while pid %d (victim %d, killed %v) was inside", inside, victimPid, r.killed.Load())
+				if inside != victimPid.Load() || !r.killed.Load() {
+					return fmt.Errorf("mutual exclusion: the lock was granted while pid %d (victim %d, killed %v) was inside", inside, victimPid.Load(), r.killed.Load())
 				}
 				if !in(st, scenario.KillLkEnter, scenario.KillLkIncrement, scenario.KillLkLeave) {
 					return fmt.Errorf("the dead victim is inside in state %d", st)
@@ -1009,7 +1009,7 @@ func TestFaultKillLock(t *testing.T) {
 			return nil
 		})
 		r.startVictim(path)
-		victimPid = uint32(r.victimPid)
+		victimPid.Store(uint32(r.victimPid))
 		r.kill(s)
 		r.halt(sv)
 
@@ -1022,7 +1022,7 @@ func TestFaultKillLock(t *testing.T) {
 		}
 		s.add("acquire-after-reap-us", int(time.Since(start).Microseconds()))
 		st, count := r.state(), r.ld(scenario.KillJCount)
-		if r.ld(scenario.KillLockInside) == victimPid {
+		if r.ld(scenario.KillLockInside) == victimPid.Load() {
 			s.add("held-at-death", 1)
 		}
 		r.noErr(enter(), "critical section after the kill")
