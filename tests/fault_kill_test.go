@@ -67,6 +67,16 @@ func faultSeed(t *testing.T) uint64 {
 	return uint64(time.Now().UnixNano())
 }
 
+// TestFaultKill kills a peer at random points of each cross-process protocol
+// of `make demo`, faultRuns() times each (subtests Ring, Mutex, MQ, Lock).
+func TestFaultKill(t *testing.T) {
+	peer := killPeer(t)
+	t.Run("Ring", func(t *testing.T) { faultKillRing(t, peer) })
+	t.Run("Mutex", func(t *testing.T) { faultKillMutex(t, peer) })
+	t.Run("MQ", func(t *testing.T) { faultKillMQ(t, peer) })
+	t.Run("Lock", func(t *testing.T) { faultKillLock(t, peer) })
+}
+
 // killPeer returns the C victim: the suite's C peers under -race (the whole
 // suite builds them anyway); without it, where only the Soak, Allocate and
 // Fault tests run, killpeer alone (gcc with the flags of PROTOCOL.md, well
@@ -183,7 +193,7 @@ func (s *faultStats) report(t *testing.T, proto string, seed uint64, took time.D
 }
 
 // faultLoop runs body for each run of the protocol, reporting the tally.
-func faultLoop(t *testing.T, proto string, body func(r *faultRun, s *faultStats)) {
+func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *faultStats)) {
 	seed := faultSeed(t)
 	runs := faultRuns()
 	only := -1
@@ -193,7 +203,7 @@ func faultLoop(t *testing.T, proto string, body func(r *faultRun, s *faultStats)
 		only = n
 	}
 	t.Logf("%s: seed %d (LIBCIPC_FAULT_SEED=%d reproduces)", proto, seed, seed)
-	server := startVictimServer(t, killPeer(t))
+	server := startVictimServer(t, peer)
 	stats := &faultStats{states: map[string]int{}}
 	start := time.Now()
 	for i := 0; i < runs; i++ {
@@ -437,7 +447,7 @@ func in(v uint32, set ...uint32) bool {
 
 func ringItem(i uint32) uint64 { return uint64(i) * scenario.KillItemMul }
 
-// TestFaultKillRing kills the producer or the consumer of the semaphore ring
+// faultKillRing (TestFaultKill/Ring) kills the producer or the consumer of the semaphore ring
 // (three process-shared POSIX semaphores: empty, full, mutex). POSIX
 // semaphores are not robust: a dead process's wait or post is simply lost. The
 // survivor (this process) reconciles each semaphore with the ring's head and
@@ -446,8 +456,8 @@ func ringItem(i uint32) uint64 { return uint64(i) * scenario.KillItemMul }
 // short means it died between its wait or publish and the matching post. The
 // journal names the single item in flight; every other item is consumed once,
 // in order.
-func TestFaultKillRing(t *testing.T) {
-	faultLoop(t, "ring", func(r *faultRun, s *faultStats) {
+func faultKillRing(t *testing.T, peer string) {
+	faultLoop(t, peer, "ring", func(r *faultRun, s *faultStats) {
 		empty, err := posix.InitSemaphoreAt(r.m, scenario.KillRingEmpty, scenario.KillRingNSlots)
 		r.noErr(err, "sem_init empty")
 		full, err := posix.InitSemaphoreAt(r.m, scenario.KillRingFull, 0)
@@ -631,7 +641,7 @@ func TestFaultKillRing(t *testing.T) {
 
 // ---- 2. the robust mutex and condition variable -----------------------------
 
-// TestFaultKillMutex kills the producer or the consumer of a counter queue
+// faultKillMutex (TestFaultKill/Mutex) kills the producer or the consumer of a counter queue
 // guarded by a robust process-shared mutex with a condition variable
 // (invariant: produced - consumed == items). The consumer waits on the
 // condition variable (timed waits); only the survivor signals it: a process
@@ -643,8 +653,8 @@ func TestFaultKillRing(t *testing.T) {
 // returns EOWNERDEAD; the survivor rolls the victim's half-done operation
 // forward from the journal, calls Consistent, and the invariant holds. Never
 // ENOTRECOVERABLE, never a hang.
-func TestFaultKillMutex(t *testing.T) {
-	faultLoop(t, "mutex", func(r *faultRun, s *faultStats) {
+func faultKillMutex(t *testing.T, peer string) {
+	faultLoop(t, peer, "mutex", func(r *faultRun, s *faultStats) {
 		mu, err := posix.InitMutexAt(r.m, scenario.KillMxMutex, &posix.MutexAttr{Robust: true, Shared: true})
 		r.noErr(err, "pthread_mutex_init")
 		cond, err := posix.InitCondAt(r.m, scenario.KillMxCond, nil)
@@ -811,14 +821,14 @@ func TestFaultKillMutex(t *testing.T) {
 
 func mqItem(seq uint32) string { return fmt.Sprintf("item %d", seq) }
 
-// TestFaultKillMQ kills the sender or the receiver of a message queue. A
+// faultKillMQ (TestFaultKill/MQ) kills the sender or the receiver of a message queue. A
 // message is in the queue whole or not at all: after a kill mid-send, the
 // queue holds exactly the items up to the journal's (sent) or the one before
 // (not sent); after a kill mid-receive, the victim took exactly the items
 // before the first one left in the queue, of which only the last may be
 // unrecorded (the journal's in-flight item).
-func TestFaultKillMQ(t *testing.T) {
-	faultLoop(t, "mq", func(r *faultRun, s *faultStats) {
+func faultKillMQ(t *testing.T, peer string) {
+	faultLoop(t, peer, "mq", func(r *faultRun, s *faultStats) {
 		qname := uniqueName()
 		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
 		r.noErr(err, "mq_open")
@@ -915,7 +925,7 @@ func TestFaultKillMQ(t *testing.T) {
 
 // ---- 4. file locks -------------------------------------------------------------
 
-// TestFaultKillLock kills a process holding, waiting for or releasing an
+// faultKillLock (TestFaultKill/Lock) kills a process holding, waiting for or releasing an
 // exclusive lock of each kind (fcntl record lock, OFD lock, flock) that guards
 // a counter in shared memory, while the survivor competes for it through the
 // library's bounded waits. The survivor is never granted the lock while the
@@ -923,9 +933,9 @@ func TestFaultKillMQ(t *testing.T) {
 // (a non-blocking attempt succeeds: the kernel drops a process's locks as it
 // closes its files, before it becomes a zombie); the counter accounts for every
 // increment, the victim's last one named by its journal.
-func TestFaultKillLock(t *testing.T) {
+func faultKillLock(t *testing.T, peer string) {
 	dir := t.TempDir()
-	faultLoop(t, "lock", func(r *faultRun, s *faultStats) {
+	faultLoop(t, peer, "lock", func(r *faultRun, s *faultStats) {
 		kinds := []string{"fcntl", "ofd", "flock"}
 		kind := kinds[r.rng.IntN(len(kinds))]
 		r.role = "lock-" + kind
@@ -1005,6 +1015,7 @@ func TestFaultKillLock(t *testing.T) {
 				if err := release(); err != nil {
 					return err
 				}
+				time.Sleep(20 * time.Microsecond) // leave the victim a chance (and a CPU)
 			}
 			return nil
 		})
