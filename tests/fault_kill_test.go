@@ -43,6 +43,7 @@ import (
 const (
 	faultSlice    = 1 * time.Millisecond // the survivor's wait slice while the victim lives
 	faultBound    = 5 * time.Second      // bound on every wait for the victim or the survivor
+	faultGoEvery  = 20                   // every 20th mutex and mq run kills a Go victim (the library on both sides)
 	faultMaxDelay = 1500                 // µs: a delay kill lands in [0, faultMaxDelay) after the victim is ready
 )
 
@@ -106,6 +107,8 @@ type faultRun struct {
 	pause     uint32 // step index the victim pauses at, 0 for a delay kill
 	delay     time.Duration
 	server    *victimServer
+	goVictim  bool           // the victim is this test binary in a kill-* role (scenario/faultkill.go)
+	proc      *scenario.Proc // the Go victim
 	victimPid int
 	status    string      // the server's "status S" for the victim, once reaped
 	killed    atomic.Bool // set just before SIGKILL
@@ -328,6 +331,18 @@ func (r *faultRun) next(what string) string {
 func (r *faultRun) startVictim(args ...string) {
 	r.t.Helper()
 	r.t0 = time.Now()
+	if r.goVictim {
+		exe, err := os.Executable()
+		r.noErr(err, "os.Executable")
+		p, err := scenario.Start([]string{exe, "-test.run=^$"}, []string{roleEnv + "=kill-" + r.role,
+			argsEnv + "=" + strings.Join(append([]string{r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), "\x1f")})
+		r.noErr(err, "start the Go victim")
+		r.proc, r.victimPid = p, p.Cmd.Process.Pid
+		r.t.Cleanup(p.Kill)
+		r.waitFor(func() bool { return r.ld(scenario.KillJReady) == 1 }, "the Go victim to attach")
+		r.tReady = time.Now()
+		return
+	}
 	_, err := fmt.Fprintln(r.server.in, strings.Join(append([]string{r.role, r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), " "))
 	r.noErr(err, "start victim")
 	l := r.next("the victim's pid")
@@ -351,11 +366,18 @@ func (r *faultRun) waitFor(cond func() bool, what string) {
 	r.t.Helper()
 	deadline := time.Now().Add(faultBound)
 	for !cond() {
-		select {
-		case l := <-r.server.lines:
-			r.status = l
-			r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.server.stderr.String())
-		default:
+		if r.proc != nil {
+			var info unix.Siginfo
+			if err := unix.Waitid(unix.P_PID, r.victimPid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err == nil && info.Signo != 0 {
+				r.fail("waiting for %s: the Go victim exited: stderr %q", what, r.proc.Stderr.String())
+			}
+		} else {
+			select {
+			case l := <-r.server.lines:
+				r.status = l
+				r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.server.stderr.String())
+			default:
+			}
 		}
 		if time.Now().After(deadline) {
 			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.server.stderr.String())
@@ -382,9 +404,23 @@ func (r *faultRun) kill(s *faultStats) {
 	r.killed.Store(true)
 	r.tKill = time.Now()
 	r.noErr(unix.Kill(r.victimPid, unix.SIGKILL), "kill")
-	r.status = r.next("the killed victim's status")
-	if r.status != "status 9" { // WIFSIGNALED, WTERMSIG SIGKILL
-		r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.server.stderr.String())
+	if r.proc != nil {
+		done := make(chan struct{})
+		go func() { r.proc.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(faultBound):
+			r.fail("the killed Go victim was not reaped within %v", faultBound)
+		}
+		r.status = fmt.Sprint(r.proc.Cmd.ProcessState)
+		if r.status != "signal: killed" {
+			r.fail("the Go victim did not die of SIGKILL: %s, stderr %q", r.status, r.proc.Stderr.String())
+		}
+	} else {
+		r.status = r.next("the killed victim's status")
+		if r.status != "status 9" { // WIFSIGNALED, WTERMSIG SIGKILL
+			r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.server.stderr.String())
+		}
 	}
 	r.tReaped = time.Now()
 	s.add("us-start-to-ready", int(r.tReady.Sub(r.t0).Microseconds()))
@@ -399,8 +435,13 @@ func (r *faultRun) kill(s *faultStats) {
 	if st < len(names) && names[st] != "" {
 		name = names[st]
 	}
+	key := r.role + "/" + name
+	if r.goVictim {
+		key = "go:" + key
+		s.add("go-victims", 1)
+	}
 	s.mu.Lock()
-	s.states[r.role+"/"+name]++
+	s.states[key]++
 	s.mu.Unlock()
 }
 
@@ -665,6 +706,7 @@ func faultKillMutex(t *testing.T, peer string) {
 			r.role = "mutex-producer"
 		}
 		r.choose(140) // 6 or 7 steps an operation
+		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
 		var ownerDead atomic.Int32
 		var consumed []uint32 // the items the survivor consumed
 		// repair rolls the dead victim's operation forward: it journals before
@@ -839,6 +881,7 @@ func faultKillMQ(t *testing.T, peer string) {
 			r.role = "mq-sender"
 		}
 		r.choose(60) // 2 or 3 steps a message
+		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
 		var received []string
 		var sent uint32
 		buf := make([]byte, 64)
