@@ -110,9 +110,10 @@ type faultRun struct {
 	goVictim  bool           // the victim is this test binary in a kill-* role (scenario/faultkill.go)
 	proc      *scenario.Proc // the Go victim
 	victimPid int
-	status    string      // the server's "status S" for the victim, once reaped
-	killed    atomic.Bool // set just before SIGKILL
-	t0        time.Time   // phases, for the timing figures
+	pid       atomic.Int64 // victimPid, for the survivor goroutine (set as soon as known)
+	status    string       // the server's "status S" for the victim, once reaped
+	killed    atomic.Bool  // set just before SIGKILL
+	t0        time.Time    // phases, for the timing figures
 	tReady    time.Time
 	tKill     time.Time
 	tReaped   time.Time
@@ -338,6 +339,7 @@ func (r *faultRun) startVictim(args ...string) {
 			argsEnv + "=" + strings.Join(append([]string{r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), "\x1f")})
 		r.noErr(err, "start the Go victim")
 		r.proc, r.victimPid = p, p.Cmd.Process.Pid
+		r.pid.Store(int64(r.victimPid))
 		r.t.Cleanup(p.Kill)
 		r.waitFor(func() bool { return r.ld(scenario.KillJReady) == 1 }, "the Go victim to attach")
 		r.tReady = time.Now()
@@ -351,6 +353,7 @@ func (r *faultRun) startVictim(args ...string) {
 		r.fail("victim server said %q", l)
 	}
 	r.victimPid = pid
+	r.pid.Store(int64(pid))
 	r.t.Cleanup(func() {
 		if r.status == "" { // a failed run: kill the victim, the server reaps it
 			unix.Kill(pid, unix.SIGKILL)
@@ -1034,14 +1037,13 @@ func faultKillLock(t *testing.T, peer string) {
 		}
 		var mine uint32 // the survivor's increments
 		me := uint32(os.Getpid())
-		var victimPid atomic.Uint32 // set once the victim runs
 		// enter runs the critical section; a victim found inside must be
 		// dead (killed), and must have died in its critical section.
 		enter := func() error {
 			if inside := r.ld(scenario.KillLockInside); inside != 0 {
 				st := r.state()
-				if inside != victimPid.Load() || !r.killed.Load() {
-					return fmt.Errorf("mutual exclusion: the lock was granted while pid %d (victim %d, killed %v) was inside", inside, victimPid.Load(), r.killed.Load())
+				if int64(inside) != r.pid.Load() || !r.killed.Load() {
+					return fmt.Errorf("mutual exclusion: the lock was granted while pid %d (victim %d, killed %v) was inside", inside, r.pid.Load(), r.killed.Load())
 				}
 				if !in(st, scenario.KillLkEnter, scenario.KillLkIncrement, scenario.KillLkLeave) {
 					return fmt.Errorf("the dead victim is inside in state %d", st)
@@ -1076,7 +1078,6 @@ func faultKillLock(t *testing.T, peer string) {
 			return nil
 		})
 		r.startVictim(path)
-		victimPid.Store(uint32(r.victimPid))
 		r.kill(s)
 		r.halt(sv)
 
@@ -1089,7 +1090,7 @@ func faultKillLock(t *testing.T, peer string) {
 		}
 		s.add("acquire-after-reap-us", int(time.Since(start).Microseconds()))
 		st, count := r.state(), r.ld(scenario.KillJCount)
-		if r.ld(scenario.KillLockInside) == victimPid.Load() {
+		if int(r.ld(scenario.KillLockInside)) == r.victimPid {
 			s.add("held-at-death", 1)
 		}
 		r.noErr(enter(), "critical section after the kill")
