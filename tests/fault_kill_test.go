@@ -616,6 +616,10 @@ func faultKillRing(t *testing.T, peer string) {
 			// The item in flight is the journal's: published (head) or not (head+1).
 			seq := r.ld(scenario.KillJSeq)
 			switch {
+			case seq == head+1 && in(st, 0, scenario.KillRPDone):
+				// The item is journalled, its first step not: killed
+				// between the two stores.
+				s.add("item-journalled-not-started", 1)
 			case seq == head+1:
 				s.add("item-in-flight-lost", 1)
 				r.check(in(st, scenario.KillRPWaitEmpty, scenario.KillRPWaitMutex, scenario.KillRPWrite, scenario.KillRPPublish), "item %d unpublished in state %d", seq, st)
