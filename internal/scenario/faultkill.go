@@ -238,9 +238,6 @@ func killMutexVictim(a []string, producer bool) error {
 		}
 		v.st(KillJCount, v.ld(KillJCount)+1)
 		v.step(KillMxDone)
-		if producer && v.ld(KillMxItems) >= 8 { // 8 ahead: leave the consumer the CPU
-			time.Sleep(20 * time.Microsecond)
-		}
 	}
 }
 

@@ -220,10 +220,6 @@ static void mutex_role(bool producer)
             fail_wait("pthread_mutex_unlock", "mutex", rc);
         st(JOURNAL + J_COUNT, ld(JOURNAL + J_COUNT) + 1);
         step(MX_DONE);
-        if (producer && ld(M_ITEMS) >= 8) { /* 8 ahead: leave the consumer the CPU */
-            struct timespec pause = {0, 20000};
-            nanosleep(&pause, NULL);
-        }
     }
     await_kill();
 }
