@@ -7,7 +7,7 @@ CFLAGS  := -O2 -Wall -Wextra -Werror -pthread
 PEER_SRCS := $(wildcard tests/cpeers/*.c)
 PEER_BINS := $(patsubst tests/cpeers/%.c,$(PEERS)/%,$(PEER_SRCS))
 
-.PHONY: all demo test bench fmt vet peers clean
+.PHONY: all demo test bench fmt vet peers clean fault
 
 all: test
 
@@ -39,6 +39,14 @@ test: peers
 	GORACE='atexit_sleep_ms=0' $(GO) test -race -count=1 -timeout 10m ./...
 	$(GO) test -count=1 -run 'Soak|Allocate|Fault' ./tests/
 	CGO_ENABLED=0 $(GO) test -count=1 ./posix
+
+# SIGKILL fault injection (tests/fault_kill_test.go): FAULT_RUNS runs of each
+# protocol (make test runs 200, 20 under -race); FAULT_SEED=<n> repeats the
+# seed a run printed, FAULT_RUN=<i> only its run i.
+FAULT_RUNS ?= 1000
+fault: peers
+	LIBCIPC_FAULT_RUNS=$(FAULT_RUNS) $(if $(FAULT_SEED),LIBCIPC_FAULT_SEED=$(FAULT_SEED)) $(if $(FAULT_RUN),LIBCIPC_FAULT_RUN=$(FAULT_RUN)) \
+	  $(GO) test -count=1 -v -timeout 30m -run 'TestFaultKill' ./tests/
 
 # Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C) and
 # their pure-Go twins, BENCH_COUNT runs each in one session (-p 1: one test
