@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -562,3 +563,47 @@ func TestSoakSpawn(t *testing.T) {
 	})
 }
 
+// Deleting keys with Go destructors while the destructor reader is busy (a
+// destructor still running) must not hold an OS thread per Delete: each
+// Delete sends the reader a fence record through the destructor pipe, and
+// once the pipe is full (64 KiB: 4,096 records) a write blocks until the
+// reader is back. 6,000 deletes behind a stalled reader used to leave ~1,900
+// goroutines blocked in write(2), each holding a thread (the Go runtime stops
+// at 10,000 threads: a longer loop crashed the process).
+func TestKeyDeletesBehindAStalledDestructorHoldNoThreads(t *testing.T) {
+	running, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	stalled, err := posix.NewKey(posix.GoDestructor(func(uintptr) {
+		once.Do(func() { close(running) })
+		<-release
+	}))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, stalled.Delete()) }()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		stalled.Set(1)
+	}()
+	select {
+	case <-running:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the destructor did not run")
+	}
+	before := taskCount(t)
+	for i := 0; i < 6000; i++ {
+		k, err := posix.NewKey(posix.GoDestructor(func(uintptr) {}))
+		require.NoError(t, err)
+		require.NoError(t, k.Delete())
+	}
+	time.Sleep(200 * time.Millisecond) // for the runtime to start threads for blocked writers
+	grown := taskCount(t) - before
+	close(release)
+	released = true
+	t.Logf("threads +%d while the reader was stalled", grown)
+	assert.Less(t, grown, 16, "threads held by Deletes behind a stalled destructor reader")
+}
