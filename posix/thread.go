@@ -83,6 +83,8 @@ var keys = struct {
 	goFns   map[uint64]func(uintptr) // slot<<32 | gen
 	used    [goDtors]bool
 	started bool
+	fences  []uint64 // ids of deleted keys for fenceWriter, in order
+	writing bool     // fenceWriter is running
 }{live: map[*Key]struct{}{}, goFns: map[uint64]func(uintptr){}}
 
 // NewKey creates a key with pthread_key_create(3) and destructor d (zero:
@@ -237,7 +239,11 @@ func (k *Key) Delete() error {
 			// pipe: the slot's function stays until the reader has passed
 			// them; the slot is reused with a new generation.
 			keys.used[k.slot] = false
-			go fence(uint64(k.slot)<<32 | uint64(k.gen))
+			keys.fences = append(keys.fences, uint64(k.slot)<<32|uint64(k.gen))
+			if !keys.writing {
+				keys.writing = true
+				go fenceWriter()
+			}
 		}
 		keys.Unlock()
 		return rc
@@ -251,12 +257,28 @@ func (k *Key) Delete() error {
 	return nil
 }
 
-// fence sends the destructor reader a record after which it forgets id.
-func fence(id uint64) {
+// fenceWriter sends the destructor reader, in order, a record for each
+// deleted key after which the reader forgets it. One goroutine writes them
+// all: a write blocks while the pipe is full (the reader busy in a
+// destructor) and holds its thread meanwhile, so a goroutine per Delete held
+// a thread per Delete. It ends when the queue is empty.
+func fenceWriter() {
 	var rec [16]byte
 	*(*uint32)(unsafe.Pointer(&rec[0])) = fenceSlot
-	*(*uint64)(unsafe.Pointer(&rec[8])) = id
-	unix.Write(int(atomic.LoadInt32(dtorFd)), rec[:])
+	for {
+		keys.Lock()
+		if len(keys.fences) == 0 {
+			keys.fences = nil
+			keys.writing = false
+			keys.Unlock()
+			return
+		}
+		id := keys.fences[0]
+		keys.fences = keys.fences[1:]
+		keys.Unlock()
+		*(*uint64)(unsafe.Pointer(&rec[8])) = id
+		unix.Write(int(atomic.LoadInt32(dtorFd)), rec[:])
+	}
 }
 
 // ---- pthread_once ---------------------------------------------------------

@@ -157,9 +157,16 @@ var (
 	peerErr  error
 )
 
+// peerEnv names a directory of C peers built beforehand (make check-c builds
+// them with AddressSanitizer into build/asan); unset, the tests build them.
+const peerEnv = "LIBCIPC_PEER_DIR"
+
 // cpeer returns the path of the C peer built from tests/cpeers/NAME.c.
 func cpeer(t testing.TB, name string) string {
 	t.Helper()
+	if dir := os.Getenv(peerEnv); dir != "" {
+		return filepath.Join(dir, name)
+	}
 	peerOnce.Do(func() {
 		peerDir, peerErr = os.MkdirTemp("", "libcipc-cpeers-")
 		if peerErr != nil {

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -749,37 +748,6 @@ func rssKiB(t *testing.T) int {
 		}
 	}
 	return 0
-}
-
-func TestSoakOpenCloseUnlink(t *testing.T) {
-	if testing.Short() {
-		t.Skip("soak skipped with -short")
-	}
-	name := uniqueName()
-	cycle := func() {
-		s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, 0o600, 1)
-		require.NoError(t, err)
-		require.NoError(t, s.Post())
-		require.NoError(t, s.Close())
-		require.NoError(t, posix.UnlinkSemaphore(name))
-	}
-	for i := 0; i < 2000; i++ { // warm up allocator and runtime
-		cycle()
-	}
-	debug.FreeOSMemory()
-	rss0, fds0 := rssKiB(t), len(openFds())
-	for i := 0; i < 100000; i++ {
-		cycle()
-	}
-	debug.FreeOSMemory()
-	rss1, fds1 := rssKiB(t), len(openFds())
-	t.Logf("RSS %d KiB -> %d KiB, fds %d -> %d", rss0, rss1, fds0, fds1)
-	assert.Equal(t, fds0, fds1)
-	if raceEnabled {
-		t.Log("RSS not judged under -race (shadow memory grows with every allocation); make test runs this test without -race too")
-		return
-	}
-	assert.Less(t, rss1-rss0, 2048, "RSS grew by %d KiB", rss1-rss0)
 }
 
 // An unreachable handle is cleaned up: a named semaphore is sem_close'd (its

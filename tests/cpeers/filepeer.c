@@ -210,6 +210,7 @@ static int cmd_seekread(char **a)
         if (n != block || buf[0] != (unsigned char)k || buf[block - 1] != (unsigned char)k)
             bad++;
     }
+    free(buf);
     printf("reads=%lld mismatches=%lld\n", reads, bad);
     return EXIT_OK;
 }
@@ -237,6 +238,7 @@ static int cmd_pipe_write(char **a)
         if (w != size)
             fail("write", a[0]);
     }
+    free(buf);
     printf("wrote %lld\n", n);
     return EXIT_OK;
 }
