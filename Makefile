@@ -7,7 +7,7 @@ CFLAGS  := -O2 -Wall -Wextra -Werror -pthread
 PEER_SRCS := $(wildcard tests/cpeers/*.c)
 PEER_BINS := $(patsubst tests/cpeers/%.c,$(PEERS)/%,$(PEER_SRCS))
 
-.PHONY: all demo test bench fmt vet peers clean fault
+.PHONY: all demo test bench fmt vet peers clean fault check-c soak fuzz
 
 all: test
 
@@ -47,6 +47,39 @@ FAULT_RUNS ?= 1000
 fault: peers
 	LIBCIPC_FAULT_RUNS=$(FAULT_RUNS) $(if $(FAULT_SEED),LIBCIPC_FAULT_SEED=$(FAULT_SEED)) $(if $(FAULT_RUN),LIBCIPC_FAULT_RUN=$(FAULT_RUN)) \
 	  $(GO) test -count=1 -v -timeout 30m -run 'TestFaultKill' ./tests/
+
+# Leak checks of the C side. The C peers are built with AddressSanitizer
+# (LeakSanitizer runs at each peer's exit) into build/asan and the Go tests
+# that drive them run against those builds (LIBCIPC_PEER_DIR); a leak or any
+# ASan error makes the peer exit 23, which fails its test (a peer killed by
+# SIGKILL does not report). The shims of csrc/ run SHIM_CYCLES
+# create/use/destroy cycles of every object in tests/cshim/shimcheck, under
+# ASan/LSan and under valgrind (definite leaks and memory errors fail).
+ASAN_CFLAGS := -O1 -g -Wall -Wextra -Werror -pthread -fsanitize=address -fno-omit-frame-pointer
+ASAN_ENV    := ASAN_OPTIONS=detect_leaks=1:exitcode=23
+ASAN_DIR    := $(BUILD)/asan
+SHIM_CYCLES ?= 200
+check-c:
+	@mkdir -p $(ASAN_DIR) $(BUILD)/valgrind
+	@for src in $(PEER_SRCS); do \
+	  echo "$(CC) $(ASAN_CFLAGS) -o $(ASAN_DIR)/$$(basename $$src .c) $$src -lrt"; \
+	  $(CC) $(ASAN_CFLAGS) -o $(ASAN_DIR)/$$(basename $$src .c) $$src -lrt || exit 1; done
+	$(CC) $(ASAN_CFLAGS) -o $(ASAN_DIR)/shimcheck tests/cshim/shimcheck.c csrc/*.c -lrt -ldl
+	$(ASAN_ENV) $(ASAN_DIR)/shimcheck $(SHIM_CYCLES)
+	$(CC) -O1 -g -Wall -Wextra -Werror -pthread -o $(BUILD)/valgrind/shimcheck tests/cshim/shimcheck.c csrc/*.c -lrt -ldl
+	valgrind -q --suppressions=tests/cshim/valgrind.supp --leak-check=full \
+	  --errors-for-leak-kinds=definite --error-exitcode=1 $(BUILD)/valgrind/shimcheck $(SHIM_CYCLES)
+	LIBCIPC_PEER_DIR=$(CURDIR)/$(ASAN_DIR) $(ASAN_ENV) $(GO) test -count=1 -p 1 -timeout 20m -skip 'Soak|Allocate' ./tests/
+
+# Every object type of tests/leak_test.go at SOAK_CYCLES create/use/destroy
+# cycles (make test runs 100,000 only for the cheap ones), without -race so
+# that RSS is judged; processes (posix_spawn + waitpid, ~1-20 ms each) on
+# their own at SOAK_SPAWN_CYCLES.
+SOAK_CYCLES       ?= 100000
+SOAK_SPAWN_CYCLES ?= 2000
+soak:
+	SOAK_CYCLES=$(SOAK_CYCLES) $(GO) test -count=1 -p 1 -timeout 60m -v -run 'Soak' -skip 'TestSoakSpawn' ./tests/
+	SOAK_CYCLES=$(SOAK_SPAWN_CYCLES) $(GO) test -count=1 -timeout 60m -v -run 'TestSoakSpawn' ./tests/
 
 # Benchmarks beside their C reference loops (C-ns/op, x-C = ratio to C) and
 # their pure-Go twins, BENCH_COUNT runs each in one session (-p 1: one test
