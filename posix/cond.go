@@ -202,6 +202,9 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	}
 	defer c.h.leave()
 	if !mu.h.enter() {
+		// mu is being closed: release it, as a woken wait does (the
+		// caller holds it; other waiters may need it to leave libc).
+		_ = mu.unlockClosing(op, true)
 		return closedErr(op, "")
 	}
 	defer mu.h.leave()

@@ -627,3 +627,95 @@ func TestCloseWhileBlockedMatrix(t *testing.T) {
 		})
 	}
 }
+
+// Mutex.Close while one goroutine holds the mutex and others wait on a Cond
+// with it: woken by Close, the waiters must relock the mutex in libc before
+// they can leave, so Close waits for the holder's Unlock, which unlocks (the
+// handle is closed but not yet released). Before the fix, Unlock said
+// os.ErrClosed without unlocking, and Close and the waiters hung for ever.
+func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	c, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	errs := make(chan error, closeWaiters)
+	for range closeWaiters {
+		go func() {
+			if err := mu.Lock(); err != nil {
+				errs <- err
+				return
+			}
+			errs <- c.WaitTimeout(mu, time.Minute)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
+	unhold := holdUntil(t, mu.Lock, mu.Unlock, nil)
+	closed := make(chan error, 1)
+	go func() { closed <- mu.Close() }()
+	time.Sleep(20 * time.Millisecond) // Close is waking the waiters
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while the waiters could not leave libc", err)
+	default:
+	}
+	unhold() // Unlock: nil, it unlocked
+	select {
+	case err := <-closed:
+		assert.NoError(t, err, "destroyed unlocked")
+	case <-time.After(closeBound):
+		t.Fatal("Mutex.Close still blocked after the holder's Unlock")
+	}
+	for range closeWaiters {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, os.ErrClosed)
+		case <-time.After(closeBound):
+			t.Fatal("a cond waiter still blocked")
+		}
+	}
+	assert.ErrorIs(t, mu.Unlock(), os.ErrClosed, "released: nothing to unlock")
+	assert.ErrorIs(t, mu.Close(), os.ErrClosed)
+}
+
+// The same, with the holder entering a Cond wait after Close began: the wait
+// says os.ErrClosed and releases the mutex (as its doc says for a mutex being
+// closed), which lets the other waiters out. Before the fix, it returned with
+// the mutex still held, and Close and the waiters hung for ever.
+func TestCondWaitEnteredWhileItsMutexClosesReleasesIt(t *testing.T) {
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	c, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	errs := make(chan error, closeWaiters)
+	for range closeWaiters {
+		go func() {
+			if err := mu.Lock(); err != nil {
+				errs <- err
+				return
+			}
+			errs <- c.WaitTimeout(mu, time.Minute)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	unhold := holdUntil(t, mu.Lock, func() error { return c.WaitTimeout(mu, time.Minute) }, os.ErrClosed)
+	closed := make(chan error, 1)
+	go func() { closed <- mu.Close() }()
+	time.Sleep(20 * time.Millisecond)
+	unhold() // the holder's Wait: os.ErrClosed, mu released
+	select {
+	case err := <-closed:
+		assert.NoError(t, err, "destroyed unlocked")
+	case <-time.After(closeBound):
+		t.Fatal("Mutex.Close still blocked after the holder's Wait")
+	}
+	for range closeWaiters {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, os.ErrClosed)
+		case <-time.After(closeBound):
+			t.Fatal("a cond waiter still blocked")
+		}
+	}
+}
