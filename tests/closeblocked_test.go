@@ -719,3 +719,103 @@ func TestCondWaitEnteredWhileItsMutexClosesReleasesIt(t *testing.T) {
 		}
 	}
 }
+
+// File lock waits have no handle: they take a descriptor. Closing it under
+// blocked waits is a race in C too; this measures what happens. libcipc
+// waits in 10 ms slices (block.go), so the next slice's call finds the
+// descriptor closed: EBADF within about a slice, the lock never taken. The
+// kernel alone ("C"): a blocked F_SETLKW keeps waiting until the lock is
+// free, then takes it, sees the descriptor gone, drops it and says EBADF
+// (fs/locks.c, fcntl_setlk's close/fcntl race check); a blocked flock keeps
+// waiting, takes the lock and returns 0 (the lock goes with the last
+// reference to the open file description, at once).
+func TestCloseFdUnderBlockedFileLockWaits(t *testing.T) {
+	path := t.TempDir() + "/lock"
+	require.NoError(t, os.WriteFile(path, []byte("x"), 0o600))
+	open := func() int {
+		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+		require.NoError(t, err)
+		return fd
+	}
+	// The holder: an OFD write lock (conflicts with fcntl, lockf and other
+	// descriptions' OFD locks, even in this process) and a flock.
+	h := open()
+	wr := posix.FileLock{Type: unix.F_WRLCK}
+	require.NoError(t, posix.OFDSetLock(h, &wr))
+	require.NoError(t, posix.Flock(h, unix.LOCK_EX|unix.LOCK_NB))
+	defer unix.Close(h)
+
+	t.Run("libcipc", func(t *testing.T) {
+		w := open()
+		ctx := context.Background()
+		ws := []func() error{
+			func() error { l := wr; return posix.SetLockWait(w, &l) },
+			func() error { l := wr; return posix.OFDSetLockWait(w, &l) },
+			func() error { return posix.Flock(w, unix.LOCK_EX) },
+			func() error { return posix.Lockf(w, unix.F_LOCK, 0) },
+			func() error { l := wr; return posix.SetLockContext(ctx, w, &l) },
+			func() error { l := wr; return posix.OFDSetLockContext(ctx, w, &l) },
+			func() error { return posix.FlockContext(ctx, w, unix.LOCK_EX) },
+			func() error { return posix.LockfContext(ctx, w, unix.F_LOCK, 0) },
+		}
+		errs := make(chan error, len(ws))
+		for _, f := range ws {
+			go func() { errs <- f() }()
+		}
+		time.Sleep(30 * time.Millisecond)
+		start := time.Now()
+		require.NoError(t, unix.Close(w))
+		for range ws {
+			select {
+			case err := <-errs:
+				assert.ErrorIs(t, err, unix.EBADF)
+			case <-time.After(closeBound):
+				t.Fatal("a lock wait still blocked after its descriptor was closed")
+			}
+		}
+		t.Logf("8 lock waits: EBADF %v after the close", time.Since(start))
+	})
+	t.Run("kernel", func(t *testing.T) {
+		w1, w2 := open(), open()
+		fc, fl := make(chan error, 1), make(chan error, 1)
+		go func() {
+			l := unix.Flock_t{Type: unix.F_WRLCK}
+			fc <- unix.FcntlFlock(uintptr(w1), unix.F_SETLKW, &l)
+		}()
+		go func() { fl <- unix.Flock(w2, unix.LOCK_EX) }()
+		time.Sleep(30 * time.Millisecond)
+		require.NoError(t, unix.Close(w1))
+		require.NoError(t, unix.Close(w2))
+		time.Sleep(30 * time.Millisecond)
+		select {
+		case err := <-fc:
+			t.Fatalf("F_SETLKW returned (%v) before the lock was free", err)
+		case err := <-fl:
+			t.Fatalf("flock returned (%v) before the lock was free", err)
+		default:
+		}
+		// Free the lock (a second holder descriptor keeps the test's h).
+		un := posix.FileLock{Type: unix.F_UNLCK}
+		require.NoError(t, posix.OFDSetLock(h, &un))
+		require.NoError(t, posix.Flock(h, unix.LOCK_UN))
+		for _, c := range []struct {
+			name string
+			ch   chan error
+			want error
+		}{{"F_SETLKW", fc, unix.EBADF}, {"flock", fl, nil}} {
+			select {
+			case err := <-c.ch:
+				if c.want == nil {
+					assert.NoError(t, err, c.name)
+				} else {
+					assert.ErrorIs(t, err, c.want, c.name)
+				}
+			case <-time.After(closeBound):
+				t.Fatalf("%s still blocked after the lock was freed", c.name)
+			}
+		}
+		// And the lock was not kept: h takes it again at once.
+		assert.NoError(t, posix.OFDSetLock(h, &wr))
+		assert.NoError(t, posix.Flock(h, unix.LOCK_EX|unix.LOCK_NB))
+	})
+}
