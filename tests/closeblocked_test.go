@@ -623,9 +623,10 @@ func openQueueNoCleanup(t *testing.T) (*posix.MessageQueue, string) {
 // looping) in every blocking form of the type's calls, closed from another
 // goroutine after a random settle; every waiter returns within closeBound with
 // the documented error, then use after close and a second close say
-// os.ErrClosed. Repeated (fewer times under -race); the cases run in parallel,
-// so waiters also compete for the process's 32 wait slots.
-func TestCloseWhileBlockedMatrix(t *testing.T) {
+// os.ErrClosed. Repeated: 5 times under -race, 15 in make test's non-race
+// pass (which runs the tests named Fault); the cases run in parallel, so
+// waiters also compete for the process's 32 wait slots.
+func TestFaultCloseWhileBlockedMatrix(t *testing.T) {
 	reps := 15
 	if raceEnabled {
 		reps = 5
