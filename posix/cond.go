@@ -202,6 +202,9 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	}
 	defer c.h.leave()
 	if !mu.h.enter() {
+		// mu is being closed: release it, as a woken wait does (the
+		// caller holds it; other waiters may need it to leave libc).
+		_ = mu.unlockClosing(op, true)
 		return closedErr(op, "")
 	}
 	defer mu.h.leave()
@@ -246,6 +249,11 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		if left != nil {
 			left.Store(true)
 		}
+		if mu.h.closed() && cMutexUnlock(mu.mu) == 0 {
+			// The caller's mu, being closed: release it, as below.
+			mu.held.Add(-1)
+			runtime.UnlockOSThread()
+		}
 		return closedErr(op, "")
 	}
 	rc := cCondWait(c.c, mu.mu, w)
@@ -262,7 +270,8 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		return errnoErr(op, "", rc)
 	case rc == -int32(unix.EOWNERDEAD):
 		return errnoErr(op, "", rc) // mu held: the caller must repair first
-	case mu.h.closed() && taken(rc):
+	case mu.h.closed() && rc != -int32(unix.EPERM) && rc != -int32(unix.EINVAL):
+		// libc relocked mu (ETIMEDOUT included).
 		// The mutex is being closed: release it, or Close could not
 		// destroy it.
 		if cMutexUnlock(mu.mu) == 0 {

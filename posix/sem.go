@@ -69,7 +69,10 @@ func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
 // other slash, and says ENAMETOOLONG, EINVAL, ENOENT or EEXIST as it sees fit.
 //
 // An existing /dev/shm/sem.NAME shorter than a sem_t (glibc maps it unchecked,
-// and a C program dies of SIGBUS at its first sem_wait) is refused with EFAULT.
+// and a C program dies of SIGBUS at its first sem_wait) is refused with EFAULT;
+// one whose private word is not one glibc writes (see semGarbled: a planted or
+// overwritten file, on which glibc's first futex call aborts the process)
+// with EINVAL.
 func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore, error) {
 	const op = "sem_open"
 	var buf [256]byte
@@ -88,7 +91,38 @@ func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore
 		}
 		return nil, errnoErr(op, name, rc)
 	}
+	if flag&(unix.O_CREAT|unix.O_EXCL) != unix.O_CREAT|unix.O_EXCL && semGarbled(p) {
+		cSemClose(p)
+		return nil, garbledErr(op, name)
+	}
 	return newSemaphore(p, name, semNamed), nil
+}
+
+// semPrivateOff is where glibc's struct new_sem (x86-64: a 64-bit value and
+// waiters word, then int private) keeps its private word, which holds
+// FUTEX_PRIVATE (0) or FUTEX_SHARED (128) in every sem_t glibc initialises.
+// glibc passes it into the futex operation: any other value makes the
+// futex call fail, and glibc aborts the process ("The futex facility
+// returned an unexpected error code.").
+const semPrivateOff = 8
+
+// semGarbledRC is what a placement's check returns for a garbled sem_t (not
+// an errno).
+const semGarbledRC = -1 << 20
+
+// semGarbled reports whether the sem_t at p, already probed readable, has a
+// private word glibc never writes. A fault reading it counts as garbled.
+func semGarbled(p unsafe.Pointer) bool {
+	var v int32
+	if guard("sem_open", "", func() { v = *(*int32)(unsafe.Add(p, semPrivateOff)) }) != nil {
+		return true
+	}
+	return v != 0 && v != 128
+}
+
+func garbledErr(op, name string) error {
+	return &Error{Op: op, Name: name, Err: &argError{
+		msg: "not a sem_t glibc initialised (its private word is neither 0 nor 128: glibc would abort the process at the first futex call)", errno: unix.EINVAL}}
 }
 
 // UnlinkSemaphore removes the named semaphore name with sem_unlink(3). Processes
@@ -140,11 +174,20 @@ func InitSemaphoreAt(m *Mapping, off int, value uint32) (*Semaphore, error) {
 // or this one initialised with sem_init(pshared = 1) at offset off of m. It
 // makes no libc call: the offset is checked as in InitSemaphoreAt, and the
 // bytes are probed so that memory past the end of the object behind m is
-// refused with EFAULT instead of raising SIGBUS later. Close only detaches: the
-// semaphore stays usable by everyone else.
+// refused with EFAULT instead of raising SIGBUS later, and a sem_t whose
+// private word glibc never writes (see OpenSemaphore) with EINVAL. Close only
+// detaches: the semaphore stays usable by everyone else.
 func SemaphoreAt(m *Mapping, off int) (*Semaphore, error) {
 	const op = "sem_open"
-	return placeSemaphore(op, m, off, func(p unsafe.Pointer) int32 { return cProbeReadable(p, SizeofSem) }, semAttached)
+	return placeSemaphore(op, m, off, func(p unsafe.Pointer) int32 {
+		if rc := cProbeReadable(p, SizeofSem); rc != 0 {
+			return rc
+		}
+		if semGarbled(p) {
+			return semGarbledRC
+		}
+		return 0
+	}, semAttached)
 }
 
 func placeSemaphore(op string, m *Mapping, off int, init func(unsafe.Pointer) int32, kind semKind) (*Semaphore, error) {
@@ -156,7 +199,9 @@ func placeSemaphore(op string, m *Mapping, off int, init func(unsafe.Pointer) in
 	}
 	var s *Semaphore
 	err := m.place(op, off, SizeofSem, AlignofSem, func(p unsafe.Pointer) (child, error) {
-		if rc := init(p); rc != 0 {
+		if rc := init(p); rc == semGarbledRC {
+			return nil, garbledErr(op, "")
+		} else if rc != 0 {
 			return nil, errnoErr(op, "", rc)
 		}
 		s = newSemaphore(p, "", kind)
@@ -214,7 +259,10 @@ func (s *Semaphore) TryWait() error {
 }
 
 // Value returns the semaphore's value with sem_getvalue(3). glibc never reports
-// a negative value (waiters are not counted).
+// a negative value (waiters are not counted) unless the sem_t's memory was
+// overwritten: its value word is then read as a C int, -1 for 0xffffffff,
+// as in C (glibc 2.36's sem_getvalue cannot fail, so the shim's result is
+// always the value).
 func (s *Semaphore) Value() (int, error) {
 	const op = "sem_getvalue"
 	if s == nil || !s.h.valid() {
@@ -225,9 +273,6 @@ func (s *Semaphore) Value() (int, error) {
 	}
 	rc := cSemGetValue(s.sem)
 	s.h.leave()
-	if rc < 0 {
-		return 0, errnoErr(op, s.name, rc)
-	}
 	return int(rc), nil
 }
 

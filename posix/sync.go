@@ -146,6 +146,11 @@ type Mutex struct {
 
 	condMu sync.Mutex
 	conds  map[*Cond]int // conds with goroutines waiting with this mutex
+
+	// gate orders the Unlock of a closed mutex (unlockClosing) before its
+	// release: Close's release sets released under it.
+	gate     sync.Mutex
+	released bool
 }
 
 func newMutex(p unsafe.Pointer, kind objKind) *Mutex {
@@ -366,10 +371,15 @@ func (m *Mutex) Unlock() error {
 		return nilErr(op)
 	}
 	if !m.h.enter() {
-		return closedErr(op, "")
+		return m.unlockClosing(op, false)
 	}
 	rc := cMutexUnlock(m.mu)
 	m.h.leave()
+	return m.unlocked(op, rc)
+}
+
+// unlocked is Unlock's result for libc's rc.
+func (m *Mutex) unlocked(op string, rc int32) error {
 	switch {
 	case rc == 0:
 		m.held.Add(-1)
@@ -378,6 +388,25 @@ func (m *Mutex) Unlock() error {
 		return errnoErr(op, "", rc)
 	}
 	return nil
+}
+
+// unlockClosing is Unlock on a closed handle. While Close still waits for
+// goroutines in a Cond wait with this mutex (woken by Close, each must relock
+// the mutex in libc before it can leave), the holder's unlock is what lets
+// them out, so it is made, under gate, which Close's release takes before
+// the mutex is destroyed or freed. Otherwise: os.ErrClosed, nothing done.
+// A Cond wait entered with the mutex being closed (always) releases it
+// whenever it is not yet released, as its doc says.
+func (m *Mutex) unlockClosing(op string, always bool) error {
+	m.gate.Lock()
+	defer m.gate.Unlock()
+	m.condMu.Lock()
+	waiting := len(m.conds) > 0
+	m.condMu.Unlock()
+	if m.released || !(waiting || always) {
+		return closedErr(op, "")
+	}
+	return m.unlocked(op, cMutexUnlock(m.mu))
 }
 
 // Consistent marks a robust mutex acquired with EOWNERDEAD as consistent
@@ -408,7 +437,10 @@ func (m *Mutex) Consistent() error {
 // ones, and a robust one is still on its owner thread's robust list): Close
 // returns EBUSY, the handle is closed all the same, a NewMutex's 40 bytes are
 // left allocated, and the goroutine that held it gets os.ErrClosed from Unlock
-// and stays pinned until it exits.
+// and stays pinned until it exits. Exception: while goroutines in a Cond wait
+// with the mutex must relock it to leave libc, Close waits for them, and the
+// holder's Unlock does unlock (nil), which lets them out; Close then destroys
+// the mutex, now unlocked, and returns nil.
 func (m *Mutex) Close() error { return m.close(true) }
 
 // wake gets Close's blocked callers out: lock waits at their next slice,
@@ -469,6 +501,9 @@ func (m *Mutex) close(destroy bool) error {
 		return nilErr(op)
 	}
 	rc, first := m.h.closeWaking(m.wake, func() int32 {
+		m.gate.Lock()
+		m.released = true
+		m.gate.Unlock()
 		return objRelease(&m.cleanup, m.kind, destroy, m.mu, cMutexFree, cMutexDestroy, m.owner, m)
 	})
 	return closeErr(op, rc, first)
