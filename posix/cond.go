@@ -43,6 +43,13 @@ var condSlots = func() chan struct{} {
 //
 // A Cond is safe for concurrent use. Close must not be called while holding
 // the mutex its waiters use: they leave libc only after relocking it.
+//
+// A process-shared Cond is not robust (POSIX defines no robust condition
+// variable): a process killed inside pthread_cond_signal or
+// pthread_cond_broadcast keeps glibc's internal lock of the condition
+// variable for ever, and every later wait on it, timed or not, can then hang
+// past its deadline inside libc (docs/SEMANTICS.md, "Processes killed
+// mid-protocol"). Re-create it after such a death.
 type Cond struct {
 	h       handle
 	c       unsafe.Pointer // *pthread_cond_t
