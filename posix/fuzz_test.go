@@ -1,3 +1,5 @@
+//go:build cgo
+
 package posix_test
 
 // Fuzz targets for bad input (issue 10). Each target checks, for any input:
