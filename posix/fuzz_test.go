@@ -768,7 +768,10 @@ func FuzzSysV(f *testing.F) {
 		if timed {
 			tsp = uintptr(unsafe.Pointer(&ts))
 		}
-		_, _, e := unix.Syscall6(unix.SYS_SEMTIMEDOP, uintptr(ids[1]), uintptr(opsPtr), uintptr(len(ops)), tsp, 0, 0)
+		e := unix.EINTR
+		for e == unix.EINTR { // the Go runtime's signals (SIGURG) interrupt the raw call; libcipc retries
+			_, _, e = unix.Syscall6(unix.SYS_SEMTIMEDOP, uintptr(ids[1]), uintptr(opsPtr), uintptr(len(ops)), tsp, 0, 0)
+		}
 		require.Equalf(t, e, errnoOf(t, err), "semop %d ops %v on %v (timed %v)", len(ops), ops, init, timed)
 		var after [2][]uint16
 		for i, id := range ids {
@@ -862,17 +865,27 @@ func FuzzFileLock(f *testing.F) {
 			require.Equalf(t, rawErrno(t, unix.Flock(fds[1], int(how))), errnoOf(t, err), "flock(%#x)", how)
 		}
 
-		err = posix.Lockf(fds[0], int(lockfCmd), lockfLen)
+		// F_LOCK waits (for ever, in C) when the OFD lock above holds the
+		// range: bounded here, and the oracle asks F_SETLK instead.
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		err = posix.LockfContext(ctx, fds[0], int(lockfCmd), lockfLen)
 		if !fitsCInt(lockfCmd) {
 			requireGoReject(t, err, "lockf command over 32 bits")
 			return
 		}
 		want := glibcLockf(t, fds[1], int(lockfCmd), lockfLen)
+		if lockfCmd == unix.F_LOCK && (want == unix.EAGAIN || want == unix.EACCES) {
+			require.ErrorIsf(t, err, context.DeadlineExceeded, "lockf(F_LOCK, %d) on a held range waits", lockfLen)
+			require.IsType(t, &posix.Error{}, err)
+			return
+		}
 		require.Equalf(t, want, errnoOf(t, err), "lockf(%d, %d)", lockfCmd, lockfLen)
 	})
 }
 
-// glibcLockf is glibc 2.36 lockf64: an fcntl lock from the current position.
+// glibcLockf is glibc 2.36 lockf64: an fcntl lock from the current position
+// (F_LOCK asked as F_SETLK: EAGAIN means it would wait).
 func glibcLockf(t *testing.T, fd, cmd int, length int64) unix.Errno {
 	fl := unix.Flock_t{Whence: io.SeekCurrent, Len: length}
 	switch cmd {
@@ -890,7 +903,7 @@ func glibcLockf(t *testing.T, fd, cmd int, length int64) unix.Errno {
 		return rawErrno(t, unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &fl))
 	case unix.F_LOCK:
 		fl.Type = unix.F_WRLCK
-		return rawErrno(t, unix.FcntlFlock(uintptr(fd), unix.F_SETLKW, &fl))
+		return rawErrno(t, unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &fl))
 	case unix.F_TLOCK:
 		fl.Type = unix.F_WRLCK
 		return rawErrno(t, unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &fl))
