@@ -1116,3 +1116,54 @@ func TestMQOpenPathLikeC(t *testing.T) {
 	require.Equal(t, unix.EBADF, errnoOf(t, err), "mq_receive")
 	require.NoError(t, q.Close())
 }
+
+// FuzzSemClockWait: sem_clockwait's clock, tv_sec and tv_nsec on a private
+// semaphore at 0 or 1, against glibc 2.36's order (sem_waitcommon.c,
+// sem_clockwait.c): a tv_nsec outside [0, 1e9) or a clock other than
+// CLOCK_MONOTONIC/CLOCK_REALTIME is EINVAL without touching the semaphore;
+// then a unit is taken when there is one; else a deadline that has passed
+// (a negative tv_sec included) is ETIMEDOUT. Deadlines more than 50 ms ahead
+// on an empty semaphore are not waited for.
+func FuzzSemClockWait(f *testing.F) {
+	f.Add(uint8(1), int32(unix.CLOCK_MONOTONIC), int64(0), int64(0))
+	f.Add(uint8(0), int32(unix.CLOCK_MONOTONIC), int64(0), int64(0))
+	f.Add(uint8(0), int32(unix.CLOCK_REALTIME), int64(-1), int64(999999999))
+	f.Add(uint8(1), int32(unix.CLOCK_REALTIME), int64(0), int64(1000000000))
+	f.Add(uint8(1), int32(unix.CLOCK_MONOTONIC), int64(0), int64(-1))
+	f.Add(uint8(1), int32(unix.CLOCK_BOOTTIME), int64(0), int64(0))
+	f.Add(uint8(1), int32(-1), int64(0), int64(0))
+	f.Add(uint8(0), int32(unix.CLOCK_MONOTONIC), int64(-1)<<62, int64(0))
+	f.Add(uint8(0), int32(unix.CLOCK_MONOTONIC), int64(1)<<62, int64(0))
+	f.Add(uint8(0), int32(unix.CLOCK_MONOTONIC), int64(0), int64(1)<<40)
+	f.Fuzz(func(t *testing.T, value uint8, clock int32, sec, nsec int64) {
+		value %= 2
+		s, err := posix.NewSemaphore(uint32(value))
+		require.NoError(t, err)
+		defer func() { require.NoError(t, s.Close()) }()
+		validClock := clock == unix.CLOCK_MONOTONIC || clock == unix.CLOCK_REALTIME
+		validNsec := nsec >= 0 && nsec < 1e9
+		var want unix.Errno
+		switch {
+		case !validNsec || !validClock:
+			want = unix.EINVAL
+		case value == 1:
+		default:
+			var now unix.Timespec
+			require.NoError(t, unix.ClockGettime(clock, &now))
+			// A deadline in the future is waited for only when it is near.
+			if sec > now.Sec+1 || sec >= now.Sec && time.Duration(sec-now.Sec)*time.Second+time.Duration(nsec-now.Nsec) > 50*time.Millisecond {
+				return
+			}
+			want = unix.ETIMEDOUT
+		}
+		err = s.ClockWait(clock, unix.Timespec{Sec: sec, Nsec: nsec})
+		require.Equalf(t, want, errnoOf(t, err), "sem_clockwait(clock %d, {%d, %d}) at value %d: %v", clock, sec, nsec, value, err)
+		v, err := s.Value()
+		require.NoError(t, err)
+		if want == 0 {
+			require.Zero(t, v, "a unit was taken")
+		} else {
+			require.EqualValues(t, value, v, "no unit taken")
+		}
+	})
+}
