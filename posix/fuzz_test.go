@@ -6,8 +6,9 @@ package posix_test
 // no crash and no hang (every call is non-blocking or bounded), every
 // rejection is a *posix.Error, and its errno is the one a differential oracle
 // gives: the same request made to the kernel with golang.org/x/sys/unix after
-// reproducing glibc 2.36's own checks (shm-directory.c, shm_open.c,
-// sem_open.c, mq_open.c, lockf64.c, pthread_sigmask.c), or, where libcipc
+// reproducing what glibc 2.36 does before it (shm_open, sem_open, mq_open,
+// lockf, sigqueue, pthread_sigmask, sem_clockwait; the name-length rules were
+// measured with a C program, see glibcShmPath), or, where libcipc
 // deliberately differs from C, the errno docs/SEMANTICS.md documents.
 //
 // Safety: objects are created only under the name prefix fuzzPrefix
