@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <mqueue.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -37,6 +38,38 @@ typedef struct {
 
 /* Writes the message for errnum into buf (always NUL-terminated); returns its length. */
 int libcipc_strerror(int errnum, char *buf, size_t len);
+
+/* ---- fault guard (csrc/fault.c) -------------------------------------------
+ * A guarded libc call that raises SIGBUS on the bytes [lo, hi) of its object
+ * (a sem_t whose file was truncated under the mapping) returns -EFAULT instead
+ * of killing the process: the SIGBUS handler fault.c's constructor installs
+ * (before the Go runtime, which forwards SIGBUS raised in C code to it)
+ * siglongjmps back into the shim. Any other SIGBUS in C code kills the process
+ * with SIGBUS, without Go's traceback. Not for Go's use. */
+typedef struct {
+	sigjmp_buf jb;
+	const char *lo, *hi;
+	sigset_t mask;
+} libcipc_guard;
+extern __thread libcipc_guard *libcipc_guarded;
+/* After the jump: restores the thread's signal mask as it was at the fault. */
+void libcipc_guard_fault(libcipc_guard *g);
+/* 1 when the constructor installed the handler (SIGBUS was SIG_DFL then). */
+int libcipc_fault_guard_installed(void);
+
+/* LIBCIPC_GUARD(g, obj, size, stmt): from here until LIBCIPC_UNGUARD(g), a
+ * SIGBUS on obj's size bytes runs libcipc_guard_fault then stmt (which must
+ * return) at this point. sigsetjmp without the mask (no system call). */
+#define LIBCIPC_GUARD(g, obj, size, stmt)                          \
+	libcipc_guard g;                                           \
+	if (sigsetjmp(g.jb, 0) != 0) {                             \
+		libcipc_guard_fault(&g);                           \
+		stmt;                                              \
+	}                                                          \
+	g.lo = (const char *)(obj);                                \
+	g.hi = g.lo + (size);                                      \
+	libcipc_guarded = &g
+#define LIBCIPC_UNGUARD(g) (libcipc_guarded = NULL)
 
 /* ---- sem: sem_overview(7), sem_open(3), sem_init(3), sem_wait(3) ----------- */
 
@@ -64,8 +97,10 @@ libcipc_ptr libcipc_sem_new(unsigned value);
 int libcipc_sem_free(sem_t *sem);
 int libcipc_sem_post(sem_t *sem);
 int libcipc_sem_trywait(sem_t *sem);
-/* sem_getvalue; returns the value (>= 0) or -errno. */
-int libcipc_sem_getvalue(sem_t *sem);
+/* sem_getvalue; returns the value (a C int, negative only for an overwritten
+ * sem_t) or LIBCIPC_GETVALUE_ERR + errno (-EFAULT: SIGBUS on the sem_t). */
+#define LIBCIPC_GETVALUE_ERR INT64_MIN
+int64_t libcipc_sem_getvalue(sem_t *sem);
 
 /*
  * A blocking wait (see DESIGN.md section 4) is one libcipc_sem_wait_begin, then,
