@@ -28,7 +28,7 @@ static void libcipc_on_sigbus(int sig, siginfo_t *info, void *ctx)
 		/* The runtime's handler (through which this one is called) blocks
 		 * every signal; the thread's own mask is the one at the fault. */
 		g->mask = ((ucontext_t *)ctx)->uc_sigmask;
-		siglongjmp(g->jb, 1);
+		__builtin_longjmp(g->jb, 1);
 	}
 	/* Not ours: die of SIGBUS as a C program would. The Go runtime forwards
 	 * only a SIGBUS raised in C code to this handler, and would call it

@@ -114,6 +114,12 @@ int64_t libcipc_sem_getvalue(sem_t *sem)
 	return rc;
 }
 
+/* glibc's sem_clockwait registers a cleanup handler (__sem_wait_cleanup) once
+ * it counts itself as a waiter; a SIGBUS after that (the file truncated while
+ * it waited) jumps past its pop: the shim's own buffer, pushed first, puts the
+ * thread's chain back (see LIBCIPC_GUARD). */
+static void libcipc_no_cleanup(void *arg) { (void)arg; }
+
 /* sem_clockwait as a libcipc_attempt: 0 or an errno value. */
 static int sem_attempt(void *sem, clockid_t clock, const struct timespec *abs)
 {
@@ -135,9 +141,12 @@ int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w)
 
 int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns)
 {
-	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
+	struct _pthread_cleanup_buffer chain;
+	_pthread_cleanup_push(&chain, libcipc_no_cleanup, NULL);
+	LIBCIPC_GUARD(g, sem, sizeof *sem, _pthread_cleanup_pop(&chain, 0); return -EFAULT);
 	int rc = libcipc_wait_slice_with(sem, sem_attempt, w, slice_ns);
 	LIBCIPC_UNGUARD(g);
+	_pthread_cleanup_pop(&chain, 0);
 	return rc;
 }
 
@@ -146,9 +155,12 @@ int libcipc_wait_queued;
 
 int libcipc_sem_wait_loop(sem_t *sem, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
+	struct _pthread_cleanup_buffer chain;
+	_pthread_cleanup_push(&chain, libcipc_no_cleanup, NULL);
+	LIBCIPC_GUARD(g, sem, sizeof *sem, _pthread_cleanup_pop(&chain, 0); return -EFAULT);
 	int rc = libcipc_wait_loop_with(sem, sem_attempt, w, slice_ns, slot);
 	LIBCIPC_UNGUARD(g);
+	_pthread_cleanup_pop(&chain, 0);
 	return rc;
 }
 

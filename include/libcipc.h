@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <semaphore.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -47,7 +47,7 @@ int libcipc_strerror(int errnum, char *buf, size_t len);
  * siglongjmps back into the shim. Any other SIGBUS in C code kills the process
  * with SIGBUS, without Go's traceback. Not for Go's use. */
 typedef struct {
-	sigjmp_buf jb;
+	void *jb[5]; /* __builtin_setjmp's buffer */
 	const char *lo, *hi;
 	sigset_t mask;
 } libcipc_guard;
@@ -59,10 +59,15 @@ int libcipc_fault_guard_installed(void);
 
 /* LIBCIPC_GUARD(g, obj, size, stmt): from here until LIBCIPC_UNGUARD(g), a
  * SIGBUS on obj's size bytes runs libcipc_guard_fault then stmt (which must
- * return) at this point. sigsetjmp without the mask (no system call). */
+ * return) at this point. GCC's __builtin_setjmp/__builtin_longjmp: no system
+ * call, and unlike glibc's longjmp the jump runs no pthread cleanup handler
+ * (glibc's sem_clockwait registers one that touches the sem_t again): a shim
+ * whose libc call registers one brackets the call with its own buffer
+ * (_pthread_cleanup_push/_pop, below) so that the thread's cleanup chain is
+ * restored after the jump. */
 #define LIBCIPC_GUARD(g, obj, size, stmt)                          \
 	libcipc_guard g;                                           \
-	if (sigsetjmp(g.jb, 0) != 0) {                             \
+	if (__builtin_setjmp(g.jb) != 0) {                         \
 		libcipc_guard_fault(&g);                           \
 		stmt;                                              \
 	}                                                          \
@@ -70,6 +75,11 @@ int libcipc_fault_guard_installed(void);
 	g.hi = g.lo + (size);                                      \
 	libcipc_guarded = &g
 #define LIBCIPC_UNGUARD(g) (libcipc_guarded = NULL)
+/* glibc's (exported, GLIBC_2.2.5 and 2.34) old-style cleanup chain calls:
+ * _pthread_cleanup_pop(b, 0) sets the thread's chain back to what it was
+ * before _pthread_cleanup_push(b, ...), whatever was pushed since. */
+void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b, void (*routine)(void *), void *arg);
+void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b, int execute);
 
 /* ---- sem: sem_overview(7), sem_open(3), sem_init(3), sem_wait(3) ----------- */
 
