@@ -42,10 +42,9 @@ int libcipc_strerror(int errnum, char *buf, size_t len);
 /* ---- fault guard (csrc/fault.c) -------------------------------------------
  * A guarded libc call that raises SIGBUS on the bytes [lo, hi) of its object
  * (a sem_t whose file was truncated under the mapping) returns -EFAULT instead
- * of killing the process: the SIGBUS handler fault.c's constructor installs
- * (before the Go runtime, which forwards SIGBUS raised in C code to it)
- * siglongjmps back into the shim. Any other SIGBUS in C code kills the process
- * with SIGBUS, without Go's traceback. Not for Go's use. */
+ * of killing the process: the SIGBUS handler libcipc_fault_install put in front
+ * of the Go runtime's jumps back into the shim. Every other SIGBUS goes to the
+ * handler that was there before (Go's), unchanged. Not for Go's use. */
 typedef struct {
 	void *jb[5]; /* __builtin_setjmp's buffer */
 	const char *lo, *hi;
@@ -54,7 +53,9 @@ typedef struct {
 extern __thread libcipc_guard *libcipc_guarded;
 /* After the jump: restores the thread's signal mask as it was at the fault. */
 void libcipc_guard_fault(libcipc_guard *g);
-/* 1 when the constructor installed the handler (SIGBUS was SIG_DFL then). */
+/* Installs the handler once (package posix's init): 0 or -errno. */
+int libcipc_fault_install(void);
+/* 1 once libcipc_fault_install installed the handler. */
 int libcipc_fault_guard_installed(void);
 
 /* LIBCIPC_GUARD(g, obj, size, stmt): from here until LIBCIPC_UNGUARD(g), a

@@ -64,7 +64,7 @@ func threadMask(t *testing.T) unix.Sigset_t {
 // A named semaphore whose /dev/shm/sem.NAME is truncated to 0 after the open:
 // in C the next sem_* call dies of SIGBUS; here each call returns EFAULT, the
 // process lives, and once the file has bytes again the handle works.
-func TestSigbusNamedSemaphoreTruncated(t *testing.T) {
+func TestFaultSigbusNamedSemaphoreTruncated(t *testing.T) {
 	s, name := newNamed(t, 1)
 	require.NoError(t, os.Truncate(semPath(name), 0))
 
@@ -91,7 +91,7 @@ func TestSigbusNamedSemaphoreTruncated(t *testing.T) {
 
 // A semaphore placed on the second page of a shared memory object, the
 // object then truncated to one page under the mapping.
-func TestSigbusPlacedSemaphoreTruncated(t *testing.T) {
+func TestFaultSigbusPlacedSemaphoreTruncated(t *testing.T) {
 	shm, _ := openShm(t, 8192)
 	m, err := shm.Map(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestSigbusPlacedSemaphoreTruncated(t *testing.T) {
 }
 
 // Goroutines on many threads fault at once: each gets EFAULT.
-func TestSigbusConcurrentFaults(t *testing.T) {
+func TestFaultSigbusConcurrentFaults(t *testing.T) {
 	s, name := newNamed(t, 0)
 	require.NoError(t, os.Truncate(semPath(name), 0))
 	const workers = 8
@@ -142,7 +142,7 @@ func TestSigbusConcurrentFaults(t *testing.T) {
 
 // A waiter blocked in the C wait loop when the file is truncated: its next
 // slice faults and it returns EFAULT within the slice.
-func TestSigbusTruncatedUnderAWaiter(t *testing.T) {
+func TestFaultSigbusTruncatedUnderAWaiter(t *testing.T) {
 	s, name := newNamed(t, 0)
 	got := make(chan error, 1)
 	go func() { got <- s.WaitTimeout(5 * time.Second) }()
@@ -162,7 +162,7 @@ var sigbusSink byte
 
 // A SIGBUS in Go code is not the guard's: Go turns it into a panic under
 // SetPanicOnFault, as before.
-func TestSigbusInGoCodeStillPanics(t *testing.T) {
+func TestFaultSigbusInGoCodeStillPanics(t *testing.T) {
 	shm, _ := openShm(t, 8192)
 	m, err := shm.Map(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	require.NoError(t, err)
