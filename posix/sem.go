@@ -73,7 +73,11 @@ func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
 // and a C program dies of SIGBUS at its first sem_wait) is refused with EFAULT;
 // one whose private word is not one glibc writes (see semGarbled: a planted or
 // overwritten file, on which glibc's first futex call aborts the process)
-// with EINVAL.
+// with EINVAL. A file truncated after the open (or the object under a
+// semaphore from InitSemaphoreAt or SemaphoreAt): Post, TryWait, Value and the
+// waits fail with EFAULT where glibc raises SIGBUS and a C program dies
+// (SIGBUS on the sem_t's bytes inside those libc calls is caught, see
+// csrc/fault.c; bytes overwritten after the open still abort in glibc).
 func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore, error) {
 	const op = "sem_open"
 	var buf [256]byte
