@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 __thread libcipc_guard *libcipc_guarded;
-int libcipc_fault_installed;
+static int libcipc_fault_installed;
 
 static struct sigaction libcipc_prev_bus;
 
@@ -71,9 +71,4 @@ int libcipc_fault_install(void)
 void libcipc_guard_fault(libcipc_guard *g)
 {
 	pthread_sigmask(SIG_SETMASK, &g->mask, NULL);
-}
-
-int libcipc_fault_guard_installed(void)
-{
-	return __atomic_load_n(&libcipc_fault_installed, __ATOMIC_SEQ_CST);
 }

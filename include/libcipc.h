@@ -55,8 +55,6 @@ extern __thread libcipc_guard *libcipc_guarded;
 void libcipc_guard_fault(libcipc_guard *g);
 /* Installs the handler once (package posix's init): 0 or -errno. */
 int libcipc_fault_install(void);
-/* 1 once libcipc_fault_install installed the handler. */
-int libcipc_fault_guard_installed(void);
 
 /* LIBCIPC_GUARD(g, obj, size, stmt): from here until LIBCIPC_UNGUARD(g), a
  * SIGBUS on obj's size bytes runs libcipc_guard_fault then stmt (which must
