@@ -85,21 +85,40 @@ int libcipc_sem_free(sem_t *sem)
 	return rc;
 }
 
+/* The calls on a sem_t run under the fault guard (libcipc.h): a SIGBUS on the
+ * sem_t (its file truncated under the mapping) returns -EFAULT. glibc 2.36's
+ * sem_post, sem_trywait and sem_getvalue fault on their first load of the
+ * sem_t, before writing anything. */
 int libcipc_sem_post(sem_t *sem)
 {
-	return sem_post(sem) == 0 ? 0 : -errno;
+	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
+	int rc = sem_post(sem) == 0 ? 0 : -errno;
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_sem_trywait(sem_t *sem)
 {
-	return sem_trywait(sem) == 0 ? 0 : -errno;
+	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
+	int rc = sem_trywait(sem) == 0 ? 0 : -errno;
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
-int libcipc_sem_getvalue(sem_t *sem)
+int64_t libcipc_sem_getvalue(sem_t *sem)
 {
+	LIBCIPC_GUARD(g, sem, sizeof *sem, return LIBCIPC_GETVALUE_ERR + EFAULT);
 	int v;
-	return sem_getvalue(sem, &v) == 0 ? v : -errno;
+	int64_t rc = sem_getvalue(sem, &v) == 0 ? v : LIBCIPC_GETVALUE_ERR + errno;
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
+
+/* glibc's sem_clockwait registers a cleanup handler (__sem_wait_cleanup) once
+ * it counts itself as a waiter; a SIGBUS after that (the file truncated while
+ * it waited) jumps past its pop: the shim's own buffer, pushed first, puts the
+ * thread's chain back (see LIBCIPC_GUARD). */
+static void libcipc_no_cleanup(void *arg) { (void)arg; }
 
 /* sem_clockwait as a libcipc_attempt: 0 or an errno value. */
 static int sem_attempt(void *sem, clockid_t clock, const struct timespec *abs)
@@ -109,9 +128,12 @@ static int sem_attempt(void *sem, clockid_t clock, const struct timespec *abs)
 
 int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w)
 {
-	if (sem_trywait(sem) == 0)
-		return 0;
+	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
+	int ok = sem_trywait(sem) == 0;
 	int err = errno;
+	LIBCIPC_UNGUARD(g);
+	if (ok)
+		return 0;
 	if (err == EAGAIN)
 		libcipc_wait_fix(w);
 	return -err;
@@ -119,7 +141,13 @@ int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w)
 
 int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns)
 {
-	return libcipc_wait_slice_with(sem, sem_attempt, w, slice_ns);
+	struct _pthread_cleanup_buffer chain;
+	_pthread_cleanup_push(&chain, libcipc_no_cleanup, NULL);
+	LIBCIPC_GUARD(g, sem, sizeof *sem, _pthread_cleanup_pop(&chain, 0); return -EFAULT);
+	int rc = libcipc_wait_slice_with(sem, sem_attempt, w, slice_ns);
+	LIBCIPC_UNGUARD(g);
+	_pthread_cleanup_pop(&chain, 0);
+	return rc;
 }
 
 int libcipc_wait_stop[LIBCIPC_WAIT_SLOTS];
@@ -127,7 +155,13 @@ int libcipc_wait_queued;
 
 int libcipc_sem_wait_loop(sem_t *sem, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	return libcipc_wait_loop_with(sem, sem_attempt, w, slice_ns, slot);
+	struct _pthread_cleanup_buffer chain;
+	_pthread_cleanup_push(&chain, libcipc_no_cleanup, NULL);
+	LIBCIPC_GUARD(g, sem, sizeof *sem, _pthread_cleanup_pop(&chain, 0); return -EFAULT);
+	int rc = libcipc_wait_loop_with(sem, sem_attempt, w, slice_ns, slot);
+	LIBCIPC_UNGUARD(g);
+	_pthread_cleanup_pop(&chain, 0);
+	return rc;
 }
 
 int libcipc_sem_init_shared(sem_t *sem, unsigned value)

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -37,6 +38,47 @@ typedef struct {
 
 /* Writes the message for errnum into buf (always NUL-terminated); returns its length. */
 int libcipc_strerror(int errnum, char *buf, size_t len);
+
+/* ---- fault guard (csrc/fault.c) -------------------------------------------
+ * A guarded libc call that raises SIGBUS on the bytes [lo, hi) of its object
+ * (a sem_t whose file was truncated under the mapping) returns -EFAULT instead
+ * of killing the process: the SIGBUS handler libcipc_fault_install put in front
+ * of the Go runtime's jumps back into the shim. Every other SIGBUS goes to the
+ * handler that was there before (Go's), unchanged. Not for Go's use. */
+typedef struct {
+	void *jb[5]; /* __builtin_setjmp's buffer */
+	const char *lo, *hi;
+	sigset_t mask;
+} libcipc_guard;
+extern __thread libcipc_guard *libcipc_guarded;
+/* After the jump: restores the thread's signal mask as it was at the fault. */
+void libcipc_guard_fault(libcipc_guard *g);
+/* Installs the handler once (package posix's init): 0 or -errno. */
+int libcipc_fault_install(void);
+
+/* LIBCIPC_GUARD(g, obj, size, stmt): from here until LIBCIPC_UNGUARD(g), a
+ * SIGBUS on obj's size bytes runs libcipc_guard_fault then stmt (which must
+ * return) at this point. GCC's __builtin_setjmp/__builtin_longjmp: no system
+ * call, and unlike glibc's longjmp the jump runs no pthread cleanup handler
+ * (glibc's sem_clockwait registers one that touches the sem_t again): a shim
+ * whose libc call registers one brackets the call with its own buffer
+ * (_pthread_cleanup_push/_pop, below) so that the thread's cleanup chain is
+ * restored after the jump. */
+#define LIBCIPC_GUARD(g, obj, size, stmt)                          \
+	libcipc_guard g;                                           \
+	if (__builtin_setjmp(g.jb) != 0) {                         \
+		libcipc_guard_fault(&g);                           \
+		stmt;                                              \
+	}                                                          \
+	g.lo = (const char *)(obj);                                \
+	g.hi = g.lo + (size);                                      \
+	libcipc_guarded = &g
+#define LIBCIPC_UNGUARD(g) (libcipc_guarded = NULL)
+/* glibc's (exported, GLIBC_2.2.5 and 2.34) old-style cleanup chain calls:
+ * _pthread_cleanup_pop(b, 0) sets the thread's chain back to what it was
+ * before _pthread_cleanup_push(b, ...), whatever was pushed since. */
+void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b, void (*routine)(void *), void *arg);
+void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b, int execute);
 
 /* ---- sem: sem_overview(7), sem_open(3), sem_init(3), sem_wait(3) ----------- */
 
@@ -64,8 +106,10 @@ libcipc_ptr libcipc_sem_new(unsigned value);
 int libcipc_sem_free(sem_t *sem);
 int libcipc_sem_post(sem_t *sem);
 int libcipc_sem_trywait(sem_t *sem);
-/* sem_getvalue; returns the value (>= 0) or -errno. */
-int libcipc_sem_getvalue(sem_t *sem);
+/* sem_getvalue; returns the value (a C int, negative only for an overwritten
+ * sem_t) or LIBCIPC_GETVALUE_ERR + errno (-EFAULT: SIGBUS on the sem_t). */
+#define LIBCIPC_GETVALUE_ERR INT64_MIN
+int64_t libcipc_sem_getvalue(sem_t *sem);
 
 /*
  * A blocking wait (see DESIGN.md section 4) is one libcipc_sem_wait_begin, then,

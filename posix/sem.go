@@ -2,6 +2,7 @@ package posix
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"time"
 	"unsafe"
@@ -72,7 +73,11 @@ func newSemaphore(p unsafe.Pointer, name string, kind semKind) *Semaphore {
 // and a C program dies of SIGBUS at its first sem_wait) is refused with EFAULT;
 // one whose private word is not one glibc writes (see semGarbled: a planted or
 // overwritten file, on which glibc's first futex call aborts the process)
-// with EINVAL.
+// with EINVAL. A file truncated after the open (or the object under a
+// semaphore from InitSemaphoreAt or SemaphoreAt): Post, TryWait, Value and the
+// waits fail with EFAULT where glibc raises SIGBUS and a C program dies
+// (SIGBUS on the sem_t's bytes inside those libc calls is caught, see
+// csrc/fault.c; bytes overwritten after the open still abort in glibc).
 func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore, error) {
 	const op = "sem_open"
 	var buf [256]byte
@@ -261,8 +266,9 @@ func (s *Semaphore) TryWait() error {
 // Value returns the semaphore's value with sem_getvalue(3). glibc never reports
 // a negative value (waiters are not counted) unless the sem_t's memory was
 // overwritten: its value word is then read as a C int, -1 for 0xffffffff,
-// as in C (glibc 2.36's sem_getvalue cannot fail, so the shim's result is
-// always the value).
+// as in C. glibc 2.36's sem_getvalue cannot fail; Value fails only with
+// EFAULT when the sem_t's page is gone (its file truncated after the open), where
+// C would die of SIGBUS.
 func (s *Semaphore) Value() (int, error) {
 	const op = "sem_getvalue"
 	if s == nil || !s.h.valid() {
@@ -271,8 +277,13 @@ func (s *Semaphore) Value() (int, error) {
 	if !s.h.enter() {
 		return 0, closedErr(op, s.name)
 	}
-	rc := cSemGetValue(s.sem)
+	rc := int64(cSemGetValue(s.sem))
 	s.h.leave()
+	if rc < math.MinInt32 {
+		// The shim's LIBCIPC_GETVALUE_ERR + errno: EFAULT when the
+		// sem_t's page raised SIGBUS (its file truncated).
+		return 0, errnoErr(op, s.name, int32(-(rc - math.MinInt64)))
+	}
 	return int(rc), nil
 }
 

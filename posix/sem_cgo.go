@@ -23,7 +23,7 @@ package posix
 // 20 ns here), and it always points into C memory.
 static inline int sem_post_u(uintptr_t p) { return libcipc_sem_post((sem_t *)p); }
 static inline int sem_trywait_u(uintptr_t p) { return libcipc_sem_trywait((sem_t *)p); }
-static inline int sem_getvalue_u(uintptr_t p) { return libcipc_sem_getvalue((sem_t *)p); }
+static inline int64_t sem_getvalue_u(uintptr_t p) { return libcipc_sem_getvalue((sem_t *)p); }
 #cgo nocallback sem_post_u
 #cgo nocallback sem_trywait_u
 #cgo nocallback sem_getvalue_u
@@ -86,6 +86,10 @@ func cSemWaitLoop(p unsafe.Pointer, w *cWait, sliceNs int64, slot int32) int32 {
 	return int32(C.libcipc_sem_wait_loop((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs), C.int(slot)))
 }
 
+// The SIGBUS handler of the sem shims' fault guard (csrc/fault.c) goes in
+// front of the Go runtime's, which is installed before any package init runs.
+func init() { C.libcipc_fault_install() }
+
 // The wait slots' stop words and the queued count live in C memory: the C
 // waits read them between slices, Go writes them (atomically).
 var (
@@ -102,4 +106,4 @@ func cProbeReadable(p unsafe.Pointer, n int) int32 {
 // The hot calls (see the preamble).
 func cSemPost(p unsafe.Pointer) int32     { return int32(C.sem_post_u(C.uintptr_t(uintptr(p)))) }
 func cSemTryWait(p unsafe.Pointer) int32  { return int32(C.sem_trywait_u(C.uintptr_t(uintptr(p)))) }
-func cSemGetValue(p unsafe.Pointer) int32 { return int32(C.sem_getvalue_u(C.uintptr_t(uintptr(p)))) }
+func cSemGetValue(p unsafe.Pointer) int64 { return int64(C.sem_getvalue_u(C.uintptr_t(uintptr(p)))) }
