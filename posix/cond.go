@@ -205,6 +205,10 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		return nilErr(op)
 	}
 	if !c.h.enter() {
+		if mu.h.closed() {
+			// mu is being closed too: release it, as below.
+			_ = mu.unlockClosing(op, true)
+		}
 		return closedErr(op, "")
 	}
 	defer c.h.leave()

@@ -1,0 +1,87 @@
+package tests
+
+import (
+	"os"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/libcipc/libcipc/posix"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A Cond wait on a Cond already closed, entered while its mutex is being
+// closed: as Cond.Wait's doc says for a mutex being closed, it returns
+// os.ErrClosed with the mutex released, so that Mutex.Close (waiting for the
+// other Cond's waiters, who must relock the mutex to leave libc) can finish.
+// Before the fix, it returned with the mutex still held and Mutex.Close hung
+// until some goroutine called Unlock.
+func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	waitCond, err := posix.NewCond(nil) // the waiters'
+	require.NoError(t, err)
+	t.Cleanup(func() { waitCond.Close() })
+	closedCond, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	require.NoError(t, closedCond.Close())
+
+	errs := make(chan error, closeWaiters)
+	for range closeWaiters {
+		go func() {
+			if err := mu.Lock(); err != nil {
+				errs <- err
+				return
+			}
+			errs <- waitCond.WaitTimeout(mu, time.Minute)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
+
+	held := make(chan error, 1)
+	enter := make(chan struct{})
+	waited := make(chan error, 1)
+	rescue := make(chan bool, 1)
+	go func() {
+		runtime.LockOSThread()
+		err := mu.Lock()
+		held <- err
+		if err != nil {
+			return
+		}
+		<-enter
+		waited <- closedCond.WaitTimeout(mu, time.Minute)
+		if <-rescue {
+			mu.Unlock() // the test failed: let Close and the waiters finish
+		}
+	}()
+	require.NoError(t, <-held)
+	closed := make(chan error, 1)
+	go func() { closed <- mu.Close() }()
+	time.Sleep(20 * time.Millisecond) // Close is waking the waiters
+	close(enter)
+	select {
+	case err := <-waited:
+		assert.ErrorIs(t, err, os.ErrClosed)
+	case <-time.After(closeBound):
+		t.Fatal("the Wait on the closed Cond did not return")
+	}
+	select {
+	case err := <-closed:
+		rescue <- false
+		assert.NoError(t, err, "destroyed unlocked")
+	case <-time.After(closeBound):
+		rescue <- true
+		<-closed
+		t.Fatal("Mutex.Close still blocked: the Wait on the closed Cond kept the closing mutex")
+	}
+	for range closeWaiters {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, os.ErrClosed)
+		case <-time.After(closeBound):
+			t.Fatal("a cond waiter still blocked")
+		}
+	}
+}
