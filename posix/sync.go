@@ -440,7 +440,11 @@ func (m *Mutex) Consistent() error {
 // and stays pinned until it exits. Exception: while goroutines in a Cond wait
 // with the mutex must relock it to leave libc, Close waits for them, and the
 // holder's Unlock does unlock (nil), which lets them out; Close then destroys
-// the mutex, now unlocked, and returns nil.
+// the mutex, now unlocked, and returns nil. If the holder cannot unlock while
+// Close waits (Close is called by the holder itself, or the holder is a thread
+// that has exited or another process), Close does not wait: it returns EBUSY,
+// as pthread_mutex_destroy does with cond waiters, and the mutex is released
+// once the waiters have left (after the holder's Unlock).
 func (m *Mutex) Close() error { return m.close(true) }
 
 // wake gets Close's blocked callers out: lock waits at their next slice,
@@ -500,11 +504,52 @@ func (m *Mutex) close(destroy bool) error {
 	if m == nil || !m.h.valid() {
 		return nilErr(op)
 	}
-	rc, first := m.h.closeWaking(m.wake, func() int32 {
+	release := func() int32 {
 		m.gate.Lock()
 		m.released = true
 		m.gate.Unlock()
 		return objRelease(&m.cleanup, m.kind, destroy, m.mu, cMutexFree, cMutexDestroy, m.owner, m)
-	})
+	}
+	if m.condWaitersStuck() {
+		// Cond waiters woken by Close must relock the mutex to leave libc,
+		// and its holder cannot unlock it while Close waits (the holder is
+		// the caller, a thread that has exited, or another process): do
+		// not wait. The handle closes now and is released once they have
+		// left (the holder's Unlock lets them out); EBUSY, as
+		// pthread_mutex_destroy says with cond waiters.
+		_, first, _ := m.h.closeDeferred(release)
+		if !first {
+			return closedErr(op, "")
+		}
+		go m.wake()
+		return errnoErr(op, "", -int32(unix.EBUSY))
+	}
+	rc, first := m.h.closeWaking(m.wake, release)
 	return closeErr(op, rc, first)
+}
+
+// mutexOwnerOff is where glibc's pthread_mutex_t (x86-64) keeps __owner, the
+// tid of the thread holding it (0: unlocked).
+const mutexOwnerOff = 8
+
+// condWaitersStuck reports whether goroutines of this process wait on a Cond
+// with m while m is held by a thread that cannot unlock it during Close: the
+// calling thread itself, or a tid that is not a live thread of this process
+// (tgkill(getpid(), tid, 0) fails: exited, or another process's).
+func (m *Mutex) condWaitersStuck() bool {
+	m.condMu.Lock()
+	waiting := len(m.conds) > 0
+	m.condMu.Unlock()
+	if !waiting || !m.h.enter() {
+		return false
+	}
+	owner := atomic.LoadInt32((*int32)(unsafe.Add(m.mu, mutexOwnerOff)))
+	m.h.leave()
+	if owner == 0 {
+		return false
+	}
+	if owner == cGettid() {
+		return true
+	}
+	return unix.Tgkill(unix.Getpid(), int(owner), 0) != nil
 }

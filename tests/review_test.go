@@ -9,6 +9,7 @@ import (
 	"github.com/libcipc/libcipc/posix"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // A Cond wait on a Cond already closed, entered while its mutex is being
@@ -84,4 +85,73 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 			t.Fatal("a cond waiter still blocked")
 		}
 	}
+}
+
+// Mutex.Close called by the goroutine that holds the mutex while others wait
+// on a Cond with it: the waiters cannot leave libc before the holder unlocks,
+// and the holder is the one closing, so Close does not wait for them (it hung
+// for ever before): it returns EBUSY at once, as pthread_mutex_destroy does
+// with cond waiters. The holder's Unlock then lets the waiters out with
+// os.ErrClosed and the mutex is released after them.
+func TestMutexCloseByItsHolderWithCondWaitersIsEBUSY(t *testing.T) {
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	cond, err := posix.NewCond(nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { cond.Close() })
+
+	const waiters = 4
+	entered := make(chan struct{}, waiters)
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			if err := mu.LockTimeout(5 * time.Second); err != nil {
+				errs <- err
+				return
+			}
+			entered <- struct{}{} // mu held: the wait below releases it
+			errs <- cond.WaitTimeout(mu, time.Minute)
+		}()
+	}
+	for range waiters {
+		select {
+		case <-entered:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiters did not start")
+		}
+	}
+
+	closed := make(chan error, 2)
+	go func() {
+		// Lock succeeds only once every waiter has released mu inside its
+		// cond wait; then this goroutine, the holder, closes the mutex.
+		if err := mu.LockTimeout(5 * time.Second); err != nil {
+			closed <- err
+			closed <- err
+			return
+		}
+		closed <- mu.Close()
+		closed <- mu.Unlock()
+	}()
+	select {
+	case err := <-closed:
+		require.ErrorIs(t, err, unix.EBUSY, "Close by the holder")
+	case <-time.After(5 * time.Second):
+		t.Fatal("Mutex.Close by its holder with cond waiters still blocked after 5 s")
+	}
+	select {
+	case err := <-closed:
+		require.NoError(t, err, "the holder's Unlock after Close lets the cond waiters out")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the holder's Unlock did not return")
+	}
+	for range waiters {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, os.ErrClosed)
+		case <-time.After(5 * time.Second):
+			t.Fatal("a cond waiter did not leave after the holder's Unlock")
+		}
+	}
+	assert.ErrorIs(t, mu.Close(), os.ErrClosed)
 }
