@@ -282,9 +282,11 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 	case rc == -int32(unix.EOWNERDEAD):
 		return errnoErr(op, "", rc) // mu held: the caller must repair first
 	case mu.h.closed() && rc != -int32(unix.EPERM) && rc != -int32(unix.EINVAL):
-		// libc relocked mu (ETIMEDOUT included).
-		// The mutex is being closed: release it, or Close could not
-		// destroy it.
+		// mu is held again: libc relocked it (ETIMEDOUT included). EPERM
+		// (mu not ours) and EINVAL (a bad deadline, refused before mu is
+		// touched) leave it as it was: the caller still holds it and its
+		// Unlock releases it (unlockClosing). The mutex is being closed:
+		// release it, or Close could not destroy it.
 		if cMutexUnlock(mu.mu) == 0 {
 			mu.held.Add(-1)
 			runtime.UnlockOSThread()
