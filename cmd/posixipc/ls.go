@@ -30,8 +30,13 @@ func mountMqueue() error {
 	if os.Geteuid() != 0 {
 		return &posix.Error{Op: "mount", Name: mqDir, Err: unix.EPERM}
 	}
-	_, statErr := os.Lstat(mqDir)
+	fi, statErr := os.Lstat(mqDir)
 	made := errors.Is(statErr, os.ErrNotExist)
+	if statErr == nil && !fi.IsDir() {
+		// A symlink (or anything but a directory) planted there: mounting
+		// would follow it out of /dev.
+		return &posix.Error{Op: "mount", Name: mqDir, Err: unix.ENOTDIR}
+	}
 	// 0755: the mqueue root is 1777 while mounted, whatever its mount point;
 	// the mount point itself must not leave /dev world-writable once unmounted.
 	if err := os.MkdirAll(mqDir, 0o755); err != nil {
