@@ -226,3 +226,28 @@ echo "unmounted $(stat -c %a /dev/mqueue)"`
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "mounted 1777\nunmounted 755\n", string(out))
 }
+
+// A symlink planted at /dev/mqueue is not followed by --mount: posixipc
+// refuses (ENOTDIR) and mounts nothing on the link's target. Run in a private
+// mount namespace over a tmpfs /dev.
+func TestMountRefusesAPlantedMqueueLink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting needs root")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	target := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	script := `mount -t tmpfs -o mode=0755 none /dev || exit 1
+ln -s "$1" /dev/mqueue || exit 1
+POSIXIPC_SECURITY_TEST_ARGS="$(printf 'ls\037--type\037mq\037--mount')" "$0" >/dev/null 2>&1
+echo "exit $?"
+if grep -q " $1 mqueue " /proc/self/mounts; then echo "target mounted"; else echo "target untouched"; fi`
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script, exe, target)
+	cmd.Env = append(os.Environ(), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "exit 1\ntarget untouched\n", string(out))
+}
