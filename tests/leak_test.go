@@ -606,7 +606,7 @@ func TestKeyDeletesBehindAStalledDestructorHoldNoThreads(t *testing.T) {
 			close(release)
 		}
 	}()
-	exitLockedOffMain(t, func() { stalled.Set(1) })
+	exitLockedThread(t, func() { stalled.Set(1) })
 	select {
 	case <-running:
 	case <-time.After(10 * time.Second):
@@ -624,34 +624,4 @@ func TestKeyDeletesBehindAStalledDestructorHoldNoThreads(t *testing.T) {
 	released = true
 	t.Logf("threads +%d while the reader was stalled", grown)
 	assert.Less(t, grown, 16, "threads held by Deletes behind a stalled destructor reader")
-}
-
-// exitLockedOffMain runs fn in a goroutine locked to a thread other than the
-// main one and lets it exit locked, so Go ends the thread (the main thread it
-// parks instead: no destructor runs there). A try that lands on the main
-// thread keeps it, locked and parked, until the end, so that the next try
-// cannot land there again (retrying at once, as exitLockedThread does, can
-// land there 100 times in a row in a process with few threads).
-func exitLockedOffMain(t *testing.T, fn func()) {
-	t.Helper()
-	hold := make(chan struct{})
-	defer close(hold)
-	for i := 0; i < 10; i++ {
-		ran := make(chan bool)
-		go func() {
-			runtime.LockOSThread()
-			if posix.Gettid() == posix.Getpid() {
-				ran <- false
-				<-hold
-				runtime.UnlockOSThread()
-				return
-			}
-			fn()
-			ran <- true
-		}()
-		if <-ran {
-			return
-		}
-	}
-	t.Fatal("every goroutine ran on the main thread")
 }

@@ -143,13 +143,20 @@ func TestThreadVarPoolExhaustionIsEAGAIN(t *testing.T) {
 // main thread Go parks it for ever instead: no destructor runs there).
 func exitLockedThread(t *testing.T, fn func()) {
 	t.Helper()
-	for i := 0; i < 100; i++ {
+	// A try that lands on the main thread stays parked there (locked) until
+	// the end, so that the next try lands elsewhere: unlocked at once, the
+	// next goroutine often got the main thread again (100 times in a row
+	// when the test ran alone).
+	hold := make(chan struct{})
+	defer close(hold)
+	for i := 0; i < 10; i++ {
 		ran := make(chan bool)
 		go func() {
 			runtime.LockOSThread()
 			if posix.Gettid() == posix.Getpid() {
-				runtime.UnlockOSThread()
 				ran <- false
+				<-hold
+				runtime.UnlockOSThread()
 				return
 			}
 			fn()
@@ -158,7 +165,6 @@ func exitLockedThread(t *testing.T, fn func()) {
 		if <-ran {
 			return
 		}
-		runtime.Gosched()
 	}
 	t.Fatal("every goroutine ran on the main thread")
 }
