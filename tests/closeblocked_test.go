@@ -665,16 +665,7 @@ func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
 	c, err := posix.NewCond(nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	errs := make(chan error, closeWaiters)
-	for range closeWaiters {
-		go func() {
-			if err := mu.Lock(); err != nil {
-				errs <- err
-				return
-			}
-			errs <- c.WaitTimeout(mu, time.Minute)
-		}()
-	}
+	errs := startCondWaiters(t, mu, c, closeWaiters)
 	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
 	unhold := holdUntil(t, mu.Lock, mu.Unlock, nil)
 	closed := make(chan error, 1)
@@ -692,14 +683,7 @@ func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
 	case <-time.After(closeBound):
 		t.Fatal("Mutex.Close still blocked after the holder's Unlock")
 	}
-	for range closeWaiters {
-		select {
-		case err := <-errs:
-			assert.ErrorIs(t, err, os.ErrClosed)
-		case <-time.After(closeBound):
-			t.Fatal("a cond waiter still blocked")
-		}
-	}
+	requireAllClosed(t, errs, closeWaiters)
 	assert.ErrorIs(t, mu.Unlock(), os.ErrClosed, "released: nothing to unlock")
 	assert.ErrorIs(t, mu.Close(), os.ErrClosed)
 }
@@ -714,16 +698,7 @@ func TestCondWaitEnteredWhileItsMutexClosesReleasesIt(t *testing.T) {
 	c, err := posix.NewCond(nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
-	errs := make(chan error, closeWaiters)
-	for range closeWaiters {
-		go func() {
-			if err := mu.Lock(); err != nil {
-				errs <- err
-				return
-			}
-			errs <- c.WaitTimeout(mu, time.Minute)
-		}()
-	}
+	errs := startCondWaiters(t, mu, c, closeWaiters)
 	time.Sleep(50 * time.Millisecond)
 	unhold := holdUntil(t, mu.Lock, func() error { return c.WaitTimeout(mu, time.Minute) }, os.ErrClosed)
 	closed := make(chan error, 1)
@@ -736,14 +711,7 @@ func TestCondWaitEnteredWhileItsMutexClosesReleasesIt(t *testing.T) {
 	case <-time.After(closeBound):
 		t.Fatal("Mutex.Close still blocked after the holder's Wait")
 	}
-	for range closeWaiters {
-		select {
-		case err := <-errs:
-			assert.ErrorIs(t, err, os.ErrClosed)
-		case <-time.After(closeBound):
-			t.Fatal("a cond waiter still blocked")
-		}
-	}
+	requireAllClosed(t, errs, closeWaiters)
 }
 
 // File lock waits have no handle: they take a descriptor. Closing it under
@@ -844,4 +812,47 @@ func TestCloseFdUnderBlockedFileLockWaits(t *testing.T) {
 		assert.NoError(t, posix.OFDSetLock(h, &wr))
 		assert.NoError(t, posix.Flock(h, unix.LOCK_EX|unix.LOCK_NB))
 	})
+}
+
+// startCondWaiters starts n goroutines that lock mu and wait on c with it (up
+// to a minute), each sending its Wait's result (or its Lock's error) on the
+// channel returned. It returns once each has held mu, so a later mu.Lock
+// returns only when all of them are inside the cond wait.
+func startCondWaiters(t *testing.T, mu *posix.Mutex, c *posix.Cond, n int) <-chan error {
+	t.Helper()
+	errs := make(chan error, n)
+	entered := make(chan struct{}, n)
+	for range n {
+		go func() {
+			if err := mu.LockTimeout(closeBound); err != nil {
+				entered <- struct{}{}
+				errs <- err
+				return
+			}
+			entered <- struct{}{} // mu held: the wait releases it
+			errs <- c.WaitTimeout(mu, time.Minute)
+		}()
+	}
+	for range n {
+		select {
+		case <-entered:
+		case <-time.After(closeBound):
+			t.Fatal("the cond waiters did not start")
+		}
+	}
+	return errs
+}
+
+// requireAllClosed takes n results from errs, each within closeBound, each
+// wrapping os.ErrClosed.
+func requireAllClosed(t *testing.T, errs <-chan error, n int) {
+	t.Helper()
+	for range n {
+		select {
+		case err := <-errs:
+			assert.ErrorIs(t, err, os.ErrClosed)
+		case <-time.After(closeBound):
+			t.Fatal("a cond waiter still blocked")
+		}
+	}
 }

@@ -28,16 +28,7 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, closedCond.Close())
 
-	errs := make(chan error, closeWaiters)
-	for range closeWaiters {
-		go func() {
-			if err := mu.Lock(); err != nil {
-				errs <- err
-				return
-			}
-			errs <- waitCond.WaitTimeout(mu, time.Minute)
-		}()
-	}
+	errs := startCondWaiters(t, mu, waitCond, closeWaiters)
 	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
 
 	held := make(chan error, 1)
@@ -77,14 +68,7 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 		<-closed
 		t.Fatal("Mutex.Close still blocked: the Wait on the closed Cond kept the closing mutex")
 	}
-	for range closeWaiters {
-		select {
-		case err := <-errs:
-			assert.ErrorIs(t, err, os.ErrClosed)
-		case <-time.After(closeBound):
-			t.Fatal("a cond waiter still blocked")
-		}
-	}
+	requireAllClosed(t, errs, closeWaiters)
 }
 
 // Mutex.Close called by the goroutine that holds the mutex while others wait
@@ -101,25 +85,7 @@ func TestMutexCloseByItsHolderWithCondWaitersIsEBUSY(t *testing.T) {
 	t.Cleanup(func() { cond.Close() })
 
 	const waiters = 4
-	entered := make(chan struct{}, waiters)
-	errs := make(chan error, waiters)
-	for range waiters {
-		go func() {
-			if err := mu.LockTimeout(5 * time.Second); err != nil {
-				errs <- err
-				return
-			}
-			entered <- struct{}{} // mu held: the wait below releases it
-			errs <- cond.WaitTimeout(mu, time.Minute)
-		}()
-	}
-	for range waiters {
-		select {
-		case <-entered:
-		case <-time.After(5 * time.Second):
-			t.Fatal("the waiters did not start")
-		}
-	}
+	errs := startCondWaiters(t, mu, cond, waiters)
 
 	closed := make(chan error, 2)
 	go func() {
@@ -145,13 +111,6 @@ func TestMutexCloseByItsHolderWithCondWaitersIsEBUSY(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the holder's Unlock did not return")
 	}
-	for range waiters {
-		select {
-		case err := <-errs:
-			assert.ErrorIs(t, err, os.ErrClosed)
-		case <-time.After(5 * time.Second):
-			t.Fatal("a cond waiter did not leave after the holder's Unlock")
-		}
-	}
+	requireAllClosed(t, errs, waiters)
 	assert.ErrorIs(t, mu.Close(), os.ErrClosed)
 }
