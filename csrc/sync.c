@@ -135,9 +135,23 @@ static int mutex_try(void *p)
 	return rc;
 }
 
+/*
+ * The lock, unlock and consistent calls on a mutex, spin lock or rwlock run
+ * under the fault guard (libcipc.h), as the semaphore calls do: a SIGBUS on the
+ * object (a page of its mapping truncated away) returns -EFAULT. None of the
+ * glibc 2.36 calls guarded here registers a cleanup handler (they are not
+ * cancellation points), so no cleanup buffer is needed. A robust mutex's lock
+ * sets the thread's robust_head.list_op_pending to the mutex before its first
+ * access, and a fault leaves it there: the next robust lock or unlock of the
+ * thread overwrites it, and the kernel's walk at thread exit reads the futex
+ * word with get_user and skips an unreadable one.
+ */
 int libcipc_mutex_trylock(pthread_mutex_t *m)
 {
-	return -mutex_try(m);
+	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
+	int rc = mutex_try(m);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 static int mutex_attempt(void *m, clockid_t clock, const struct timespec *abs)
@@ -147,21 +161,30 @@ static int mutex_attempt(void *m, clockid_t clock, const struct timespec *abs)
 
 int libcipc_mutex_lock_begin(pthread_mutex_t *m, libcipc_wait *w)
 {
-	return libcipc_wait_begin_with(m, mutex_try, EBUSY, mutex_attempt, w);
+	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
+	int rc = libcipc_wait_begin_with(m, mutex_try, EBUSY, mutex_attempt, w);
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_mutex_lock_loop(pthread_mutex_t *m, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	return libcipc_wait_loop_with(m, mutex_attempt, w, slice_ns, slot);
+	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
+	int rc = libcipc_wait_loop_with(m, mutex_attempt, w, slice_ns, slot);
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_mutex_unlock(pthread_mutex_t *m)
 {
 	/* glibc records the owner's tid for every type (PTHREAD_MUTEX_INCONSISTENT
 	 * after EOWNERDEAD, until pthread_mutex_consistent). Checked types refuse a
-	 * non-owner with EPERM; a normal mutex unlocks whoever asks. */
+	 * non-owner with EPERM; a normal mutex unlocks whoever asks. A fault
+	 * returns -EFAULT, which the Go side takes for "not unlocked". */
+	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
 	int owner = m->__data.__owner;
 	int rc = pthread_mutex_unlock(m);
+	LIBCIPC_UNGUARD(g);
 	if (rc != 0)
 		return -rc;
 	return owner == tid() || owner == 0x7fffffff /* PTHREAD_MUTEX_INCONSISTENT */ ? 0 : 1;
@@ -169,7 +192,10 @@ int libcipc_mutex_unlock(pthread_mutex_t *m)
 
 int libcipc_mutex_consistent(pthread_mutex_t *m)
 {
-	return -pthread_mutex_consistent(m);
+	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
+	int rc = pthread_mutex_consistent(m);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 /* ---- cond --------------------------------------------------------------------- */
@@ -283,12 +309,18 @@ int libcipc_rwlock_free(pthread_rwlock_t *l)
 
 int libcipc_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
-	return -pthread_rwlock_tryrdlock(l);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = pthread_rwlock_tryrdlock(l);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_rwlock_trywrlock(pthread_rwlock_t *l)
 {
-	return -pthread_rwlock_trywrlock(l);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = pthread_rwlock_trywrlock(l);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 static int rd_attempt(void *l, clockid_t clock, const struct timespec *abs)
@@ -313,32 +345,48 @@ static int wr_try(void *l)
 
 int libcipc_rwlock_rd_begin(pthread_rwlock_t *l, libcipc_wait *w)
 {
-	return libcipc_wait_begin_with(l, rd_try, EBUSY, rd_attempt, w);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = libcipc_wait_begin_with(l, rd_try, EBUSY, rd_attempt, w);
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_rwlock_wr_begin(pthread_rwlock_t *l, libcipc_wait *w)
 {
-	return libcipc_wait_begin_with(l, wr_try, EBUSY, wr_attempt, w);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = libcipc_wait_begin_with(l, wr_try, EBUSY, wr_attempt, w);
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_rwlock_rd_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	return libcipc_wait_loop_with(l, rd_attempt, w, slice_ns, slot);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = libcipc_wait_loop_with(l, rd_attempt, w, slice_ns, slot);
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_rwlock_wr_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	return libcipc_wait_loop_with(l, wr_attempt, w, slice_ns, slot);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = libcipc_wait_loop_with(l, wr_attempt, w, slice_ns, slot);
+	LIBCIPC_UNGUARD(g);
+	return rc;
 }
 
 int libcipc_rwlock_unlock(pthread_rwlock_t *l)
 {
 	/* glibc records the writer's tid; readers are only counted. */
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
 	int cur = __atomic_load_n(&l->__data.__cur_writer, __ATOMIC_ACQUIRE);
-	if (cur != 0 && cur != tid())
+	if (cur != 0 && cur != tid()) {
+		LIBCIPC_UNGUARD(g);
 		return -EPERM; /* glibc would take it for a reader's unlock and corrupt the lock */
+	}
 	int writer = cur != 0;
 	int rc = pthread_rwlock_unlock(l);
+	LIBCIPC_UNGUARD(g);
 	if (rc != 0)
 		return -rc;
 	return writer ? 0 : 1;
@@ -419,23 +467,31 @@ int libcipc_spin_free(pthread_spinlock_t *s)
 
 int libcipc_spin_trylock(pthread_spinlock_t *s)
 {
-	return -pthread_spin_trylock(s);
+	LIBCIPC_GUARD(g, (const void *)s, sizeof *s, return -EFAULT);
+	int rc = pthread_spin_trylock(s);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_spin_lock_bounded(pthread_spinlock_t *s, int tries)
 {
-	for (int i = 0; i < tries; i++) {
-		int rc = pthread_spin_trylock(s);
-		if (rc != EBUSY)
-			return -rc;
+	LIBCIPC_GUARD(g, (const void *)s, sizeof *s, return -EFAULT);
+	int rc = EBUSY;
+	for (int i = 0; i < tries && rc == EBUSY; i++) {
+		rc = pthread_spin_trylock(s);
 #if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
+		if (rc == EBUSY)
+			__builtin_ia32_pause();
 #endif
 	}
-	return -EBUSY;
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_spin_unlock(pthread_spinlock_t *s)
 {
-	return -pthread_spin_unlock(s);
+	LIBCIPC_GUARD(g, (const void *)s, sizeof *s, return -EFAULT);
+	int rc = pthread_spin_unlock(s);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }

@@ -83,7 +83,7 @@ func init() {
 		semOps(s)
 		return s.Close()
 	}
-	// corrupt-placed KIND SHMNAME: places a KIND (sem, mutex) on the second
+	// corrupt-placed KIND SHMNAME: places a KIND (sem, mutex, cond) on the second
 	// page of the 8192-byte object SHMNAME, truncates the object to one page
 	// under the mapping, then uses the object.
 	scenario.Roles["corrupt-placed"] = func(a []string) error {
@@ -104,6 +104,12 @@ func init() {
 				return err
 			}
 			use = s.Post
+		case "cond":
+			c, err := posix.InitCondAt(m, 4096, nil)
+			if err != nil {
+				return err
+			}
+			use = c.Signal
 		default:
 			mu, err := posix.InitMutexAt(m, 4096, nil)
 			if err != nil {
@@ -237,15 +243,17 @@ func TestCorruptSemaphoreFiles(t *testing.T) {
 
 // Objects placed in a shared memory object truncated under the mapping.
 func TestPlacedObjectsOnATruncatedPage(t *testing.T) {
-	t.Run("sem", func(t *testing.T) {
-		// The semaphore calls are guarded: EFAULT, the process lives.
-		_, name := openShm(t, 8192)
-		out := startGo(t, "corrupt-placed", []string{"sem", name}).finish(t)
-		assert.Contains(t, out, "use result=-1 errno=14 ename=EFAULT")
-	})
-	// The mutex calls are not guarded: the fault guard's handler hands the
+	// The semaphore and mutex calls are guarded: EFAULT, the process lives.
+	for _, kind := range []string{"sem", "mutex"} {
+		t.Run(kind, func(t *testing.T) {
+			_, name := openShm(t, 8192)
+			out := startGo(t, "corrupt-placed", []string{kind, name}).finish(t)
+			assert.Contains(t, out, "use result=-1 errno=14 ename=EFAULT")
+		})
+	}
+	// The cond calls are not guarded: the fault guard's handler hands the
 	// SIGBUS to the Go runtime's, which reports it and exits 2, as before.
-	for _, kind := range []string{"mutex"} {
+	for _, kind := range []string{"cond"} {
 		t.Run(kind, func(t *testing.T) {
 			_, name := openShm(t, 8192)
 			p := startGo(t, "corrupt-placed", []string{kind, name})

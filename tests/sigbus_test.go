@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"testing"
 	"time"
 
@@ -183,4 +184,237 @@ func TestFaultSigbusInGoCodeStillPanics(t *testing.T) {
 		sigbusSink = b[4096+8]
 	}()
 	assert.NotZero(t, addr)
+}
+
+// placedOnTruncatedPage maps an 8192-byte shared memory object, lets place
+// put an object at offset 4096, then truncates the object to one page under
+// the mapping. restore puts the second page back (zeros).
+func placedOnTruncatedPage(t *testing.T, place func(m *posix.Mapping)) (m *posix.Mapping, shm *posix.SharedMemory, restore func()) {
+	t.Helper()
+	shm, _ = openShm(t, 8192)
+	m, err := shm.Map(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Unmap() })
+	place(m)
+	require.NoError(t, shm.Truncate(4096))
+	return m, shm, func() { require.NoError(t, shm.Truncate(8192)) }
+}
+
+// onOwnThread runs f on a fresh goroutine pinned to a thread other than the
+// main one and reports whether f left the goroutine pinned: the goroutine
+// unpins once after f, and a goroutine that exits still pinned takes its
+// thread with it, while an unpinned one leaves it to the runtime (window: how
+// long to wait for the thread to go).
+func onOwnThread(t *testing.T, window time.Duration, f func()) (pinned bool) {
+	t.Helper()
+	var tid int
+	for tid == 0 {
+		tidc := make(chan int, 1)
+		go func() {
+			runtime.LockOSThread()
+			if unix.Gettid() == os.Getpid() {
+				// Go parks rather than ends the main thread.
+				runtime.UnlockOSThread()
+				tidc <- 0
+				return
+			}
+			f()
+			tid := unix.Gettid()
+			runtime.UnlockOSThread()
+			tidc <- tid
+		}()
+		select {
+		case tid = <-tidc:
+		case <-time.After(60 * time.Second):
+			t.Fatal("f did not return")
+		}
+	}
+	task := "/proc/self/task/" + strconv.Itoa(tid)
+	deadline := time.Now().Add(window)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(task); err != nil {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return false
+}
+
+// faultMutex runs every call on mu that touches the pthread_mutex_t and
+// requires EFAULT from each, rounds times; none pins the goroutine.
+func faultMutex(t *testing.T, mu *posix.Mutex, rounds int) {
+	t.Helper()
+	for i := 0; i < rounds; i++ {
+		requireEFAULT(t, mu.Lock(), "pthread_mutex_lock")
+		requireEFAULT(t, mu.TryLock(), "pthread_mutex_trylock")
+		requireEFAULT(t, mu.LockTimeout(time.Second), "pthread_mutex_clocklock")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		requireEFAULT(t, mu.LockContext(ctx), "pthread_mutex_clocklock")
+		cancel()
+		requireEFAULT(t, mu.TimedLock(time.Now().Add(time.Second)), "pthread_mutex_timedlock")
+		requireEFAULT(t, mu.ClockLock(unix.CLOCK_MONOTONIC, unix.Timespec{Sec: 1 << 40}), "pthread_mutex_clocklock")
+		requireEFAULT(t, mu.Unlock(), "pthread_mutex_unlock")
+		requireEFAULT(t, mu.Consistent(), "pthread_mutex_consistent")
+	}
+}
+
+// Mutexes placed on a page truncated under the mapping: in C the next call
+// dies of SIGBUS; here each returns EFAULT, pins nothing, counts no hold (the
+// mapping unmaps), and the mutex works once the page is back.
+func TestFaultSigbusPlacedMutexTruncated(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		attr posix.MutexAttr
+	}{
+		{"normal", posix.MutexAttr{Type: posix.MutexNormal}},
+		{"errorcheck", posix.MutexAttr{Type: posix.MutexErrorCheck}},
+		{"robust", posix.MutexAttr{Type: posix.MutexErrorCheck, Robust: true}},
+		{"recursive", posix.MutexAttr{Type: posix.MutexRecursive}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu *posix.Mutex
+			m, _, restore := placedOnTruncatedPage(t, func(m *posix.Mapping) {
+				var err error
+				mu, err = posix.InitMutexAt(m, 4096, &tc.attr)
+				require.NoError(t, err)
+			})
+			runtime.LockOSThread()
+			before := threadMask(t)
+			requireEFAULT(t, mu.Lock(), "pthread_mutex_lock")
+			after := threadMask(t)
+			runtime.UnlockOSThread()
+			assert.Equal(t, before, after, "signal mask after the fault")
+
+			pinned := onOwnThread(t, 500*time.Millisecond, func() { faultMutex(t, mu, sigbusRounds()) })
+			assert.False(t, pinned, "a faulting call left the goroutine pinned")
+
+			// A robust mutex on the page that is left still works (its lock
+			// and unlock overwrite the list_op_pending the fault left).
+			other, err := posix.InitMutexAt(m, 0, &posix.MutexAttr{Robust: true})
+			require.NoError(t, err)
+			require.NoError(t, other.Lock())
+			require.NoError(t, other.Unlock())
+			require.NoError(t, other.Close())
+
+			restore()
+			// The page reads as zeros: an unlocked normal mutex to glibc
+			// (the kind was on the vanished page).
+			require.NoError(t, mu.Lock())
+			require.NoError(t, mu.Unlock())
+			require.NoError(t, mu.Close())
+			require.NoError(t, m.Unmap(), "no hold was counted")
+		})
+	}
+}
+
+// A thread whose robust lock faulted exits with glibc's list_op_pending
+// pointing into the vanished page: the kernel's robust-list walk skips the
+// unreadable futex word and the process lives.
+func TestFaultSigbusRobustPendingAtThreadExit(t *testing.T) {
+	var mu *posix.Mutex
+	_, _, restore := placedOnTruncatedPage(t, func(m *posix.Mapping) {
+		var err error
+		mu, err = posix.InitMutexAt(m, 4096, &posix.MutexAttr{Robust: true})
+		require.NoError(t, err)
+	})
+	pinned := onOwnThread(t, 5*time.Second, func() {
+		runtime.LockOSThread() // the thread exits with the goroutine
+		requireEFAULT(t, mu.Lock(), "pthread_mutex_lock")
+	})
+	require.True(t, pinned, "the pinned goroutine's thread exited")
+	requireEFAULT(t, mu.TryLock(), "pthread_mutex_trylock")
+	restore() // Close (pthread_mutex_destroy) is not guarded
+	require.NoError(t, mu.Close())
+}
+
+// A waiter blocked in the C wait loop of a placed mutex when the page is
+// truncated returns EFAULT within a slice.
+func TestFaultSigbusMutexTruncatedUnderAWaiter(t *testing.T) {
+	shm, _ := openShm(t, 8192)
+	m, err := shm.Map(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	require.NoError(t, err)
+	defer m.Unmap()
+	mu, err := posix.InitMutexAt(m, 4096, nil)
+	require.NoError(t, err)
+	// Locked by nobody in this process: glibc's lock word (offset 0) set
+	// as another process's lock would set it.
+	m.Bytes()[4096] = 1
+	got := make(chan error, 1)
+	go func() { got <- mu.LockTimeout(5 * time.Second) }()
+	time.Sleep(30 * time.Millisecond)
+	start := time.Now()
+	require.NoError(t, shm.Truncate(4096))
+	select {
+	case err := <-got:
+		requireEFAULT(t, err, "pthread_mutex_clocklock")
+		assert.Less(t, time.Since(start), time.Second)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter did not return")
+	}
+	require.NoError(t, shm.Truncate(8192))
+	require.NoError(t, mu.Close())
+}
+
+// A spin lock placed on a truncated page: EFAULT from every call.
+func TestFaultSigbusPlacedSpinLockTruncated(t *testing.T) {
+	var s *posix.SpinLock
+	_, _, restore := placedOnTruncatedPage(t, func(m *posix.Mapping) {
+		var err error
+		s, err = posix.InitSpinLockAt(m, 4096)
+		require.NoError(t, err)
+	})
+	for i := 0; i < sigbusRounds(); i++ {
+		requireEFAULT(t, s.Lock(), "pthread_spin_lock")
+		requireEFAULT(t, s.TryLock(), "pthread_spin_trylock")
+		requireEFAULT(t, s.Unlock(), "pthread_spin_unlock")
+	}
+	restore()
+	// The page is back as zeros, which glibc's x86-64 spin lock reads as
+	// held (it writes 1 for unlocked); an unlock makes it usable again.
+	require.NoError(t, s.Unlock())
+	require.NoError(t, s.TryLock())
+	require.NoError(t, s.Unlock())
+	require.NoError(t, s.Close())
+}
+
+// An rwlock placed on a truncated page: EFAULT from every call, no pin;
+// a writer blocked in the C wait loop returns EFAULT within a slice.
+func TestFaultSigbusPlacedRWLockTruncated(t *testing.T) {
+	var l *posix.RWLock
+	_, shm, restore := placedOnTruncatedPage(t, func(m *posix.Mapping) {
+		var err error
+		l, err = posix.InitRWLockAt(m, 4096, nil)
+		require.NoError(t, err)
+	})
+	pinned := onOwnThread(t, 500*time.Millisecond, func() {
+		for i := 0; i < sigbusRounds(); i++ {
+			requireEFAULT(t, l.RLock(), "pthread_rwlock_rdlock")
+			requireEFAULT(t, l.TryRLock(), "pthread_rwlock_tryrdlock")
+			requireEFAULT(t, l.RLockTimeout(time.Second), "pthread_rwlock_clockrdlock")
+			requireEFAULT(t, l.Lock(), "pthread_rwlock_wrlock")
+			requireEFAULT(t, l.TryLock(), "pthread_rwlock_trywrlock")
+			requireEFAULT(t, l.LockTimeout(time.Second), "pthread_rwlock_clockwrlock")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			requireEFAULT(t, l.LockContext(ctx), "pthread_rwlock_clockwrlock")
+			cancel()
+			requireEFAULT(t, l.Unlock(), "pthread_rwlock_unlock")
+			requireEFAULT(t, l.RUnlock(), "pthread_rwlock_unlock")
+		}
+	})
+	assert.False(t, pinned, "a faulting call left the goroutine pinned")
+
+	restore()
+	require.NoError(t, l.RLock()) // a reader of this process holds it
+	got := make(chan error, 1)
+	go func() { got <- l.LockTimeout(5 * time.Second) }()
+	time.Sleep(30 * time.Millisecond)
+	require.NoError(t, shm.Truncate(4096))
+	select {
+	case err := <-got:
+		requireEFAULT(t, err, "pthread_rwlock_clockwrlock")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer did not return")
+	}
+	restore()
+	require.NoError(t, l.Close())
 }
