@@ -98,9 +98,10 @@ static int mutex_busy(pthread_mutex_t *m)
 
 int libcipc_mutex_destroy(pthread_mutex_t *m)
 {
-	if (mutex_busy(m))
-		return -EBUSY;
-	return -pthread_mutex_destroy(m);
+	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
+	int rc = mutex_busy(m) ? EBUSY : pthread_mutex_destroy(m);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_mutex_free(pthread_mutex_t *m)
@@ -229,7 +230,10 @@ libcipc_ptr libcipc_cond_new(int pshared, int clock)
 
 int libcipc_cond_destroy(pthread_cond_t *c)
 {
-	return -pthread_cond_destroy(c);
+	LIBCIPC_GUARD(g, c, sizeof *c, return -EFAULT);
+	int rc = pthread_cond_destroy(c);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_cond_free(pthread_cond_t *c)
@@ -297,7 +301,10 @@ libcipc_ptr libcipc_rwlock_new(int pshared, int kind)
 
 int libcipc_rwlock_destroy(pthread_rwlock_t *l)
 {
-	return -pthread_rwlock_destroy(l);
+	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
+	int rc = pthread_rwlock_destroy(l);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_rwlock_free(pthread_rwlock_t *l)
@@ -422,7 +429,10 @@ libcipc_ptr libcipc_barrier_new(unsigned count, int pshared)
 
 int libcipc_barrier_destroy(pthread_barrier_t *b)
 {
-	return -pthread_barrier_destroy(b);
+	LIBCIPC_GUARD(g, b, sizeof *b, return -EFAULT);
+	int rc = pthread_barrier_destroy(b);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_barrier_free(pthread_barrier_t *b)
@@ -455,7 +465,10 @@ libcipc_ptr libcipc_spin_new(int pshared)
 
 int libcipc_spin_destroy(pthread_spinlock_t *s)
 {
-	return -pthread_spin_destroy(s);
+	LIBCIPC_GUARD(g, s, sizeof *s, return -EFAULT);
+	int rc = pthread_spin_destroy(s);
+	LIBCIPC_UNGUARD(g);
+	return -rc;
 }
 
 int libcipc_spin_free(pthread_spinlock_t *s)

@@ -418,3 +418,55 @@ func TestFaultSigbusPlacedRWLockTruncated(t *testing.T) {
 	restore()
 	require.NoError(t, l.Close())
 }
+
+// Close of a pthread object placed (InitXAt) on a page truncated under the
+// mapping: pthread_mutex_destroy, pthread_cond_destroy and
+// pthread_barrier_destroy read the object and would fault in libc; the guard
+// makes it EFAULT, the handle is closed all the same (a second Close says
+// os.ErrClosed), and the process lives. Before, Mutex.Close died of SIGBUS in
+// libcipc_mutex_destroy. glibc 2.36's pthread_rwlock_destroy and
+// pthread_spin_destroy touch nothing: nil, as in C.
+func TestFaultSigbusCloseOnATruncatedPage(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		op    string
+		place func(t *testing.T, m *posix.Mapping) interface{ Close() error }
+	}{
+		{"mutex", "pthread_mutex_destroy", func(t *testing.T, m *posix.Mapping) interface{ Close() error } {
+			x, err := posix.InitMutexAt(m, 4096, nil)
+			require.NoError(t, err)
+			return x
+		}},
+		{"cond", "pthread_cond_destroy", func(t *testing.T, m *posix.Mapping) interface{ Close() error } {
+			x, err := posix.InitCondAt(m, 4096, nil)
+			require.NoError(t, err)
+			return x
+		}},
+		{"rwlock", "pthread_rwlock_destroy", func(t *testing.T, m *posix.Mapping) interface{ Close() error } {
+			x, err := posix.InitRWLockAt(m, 4096, nil)
+			require.NoError(t, err)
+			return x
+		}},
+		{"barrier", "pthread_barrier_destroy", func(t *testing.T, m *posix.Mapping) interface{ Close() error } {
+			x, err := posix.InitBarrierAt(m, 4096, 2)
+			require.NoError(t, err)
+			return x
+		}},
+		{"spin", "pthread_spin_destroy", func(t *testing.T, m *posix.Mapping) interface{ Close() error } {
+			x, err := posix.InitSpinLockAt(m, 4096)
+			require.NoError(t, err)
+			return x
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var obj interface{ Close() error }
+			placedOnTruncatedPage(t, func(m *posix.Mapping) { obj = tc.place(t, m) })
+			if tc.name == "rwlock" || tc.name == "spin" {
+				require.NoError(t, obj.Close())
+			} else {
+				requireEFAULT(t, obj.Close(), tc.op)
+			}
+			assert.ErrorIs(t, obj.Close(), os.ErrClosed)
+		})
+	}
+}
