@@ -91,18 +91,12 @@ int libcipc_sem_free(sem_t *sem)
  * sem_t, before writing anything. */
 int libcipc_sem_post(sem_t *sem)
 {
-	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
-	int rc = sem_post(sem) == 0 ? 0 : -errno;
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(sem, sem_post(sem) == 0 ? 0 : -errno);
 }
 
 int libcipc_sem_trywait(sem_t *sem)
 {
-	LIBCIPC_GUARD(g, sem, sizeof *sem, return -EFAULT);
-	int rc = sem_trywait(sem) == 0 ? 0 : -errno;
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(sem, sem_trywait(sem) == 0 ? 0 : -errno);
 }
 
 int64_t libcipc_sem_getvalue(sem_t *sem)
@@ -119,6 +113,16 @@ int64_t libcipc_sem_getvalue(sem_t *sem)
  * it waited) jumps past its pop: the shim's own buffer, pushed first, puts the
  * thread's chain back (see LIBCIPC_GUARD). */
 static void libcipc_no_cleanup(void *arg) { (void)arg; }
+#define SEM_RETURN_GUARDED_WAIT(sem, expr)                                              \
+	do {                                                                            \
+		struct _pthread_cleanup_buffer chain_;                                  \
+		_pthread_cleanup_push(&chain_, libcipc_no_cleanup, NULL);               \
+		LIBCIPC_GUARD(g_, sem, sizeof *(sem), _pthread_cleanup_pop(&chain_, 0); return -EFAULT); \
+		int rc_ = (expr);                                                       \
+		LIBCIPC_UNGUARD(g_);                                                    \
+		_pthread_cleanup_pop(&chain_, 0);                                       \
+		return rc_;                                                             \
+	} while (0)
 
 /* sem_clockwait as a libcipc_attempt: 0 or an errno value. */
 static int sem_attempt(void *sem, clockid_t clock, const struct timespec *abs)
@@ -141,13 +145,7 @@ int libcipc_sem_wait_begin(sem_t *sem, libcipc_wait *w)
 
 int libcipc_sem_wait_slice(sem_t *sem, const libcipc_wait *w, int64_t slice_ns)
 {
-	struct _pthread_cleanup_buffer chain;
-	_pthread_cleanup_push(&chain, libcipc_no_cleanup, NULL);
-	LIBCIPC_GUARD(g, sem, sizeof *sem, _pthread_cleanup_pop(&chain, 0); return -EFAULT);
-	int rc = libcipc_wait_slice_with(sem, sem_attempt, w, slice_ns);
-	LIBCIPC_UNGUARD(g);
-	_pthread_cleanup_pop(&chain, 0);
-	return rc;
+	SEM_RETURN_GUARDED_WAIT(sem, libcipc_wait_slice_with(sem, sem_attempt, w, slice_ns));
 }
 
 int libcipc_wait_stop[LIBCIPC_WAIT_SLOTS];
@@ -155,13 +153,7 @@ int libcipc_wait_queued;
 
 int libcipc_sem_wait_loop(sem_t *sem, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	struct _pthread_cleanup_buffer chain;
-	_pthread_cleanup_push(&chain, libcipc_no_cleanup, NULL);
-	LIBCIPC_GUARD(g, sem, sizeof *sem, _pthread_cleanup_pop(&chain, 0); return -EFAULT);
-	int rc = libcipc_wait_loop_with(sem, sem_attempt, w, slice_ns, slot);
-	LIBCIPC_UNGUARD(g);
-	_pthread_cleanup_pop(&chain, 0);
-	return rc;
+	SEM_RETURN_GUARDED_WAIT(sem, libcipc_wait_loop_with(sem, sem_attempt, w, slice_ns, slot));
 }
 
 int libcipc_sem_init_shared(sem_t *sem, unsigned value)

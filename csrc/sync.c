@@ -98,10 +98,7 @@ static int mutex_busy(pthread_mutex_t *m)
 
 int libcipc_mutex_destroy(pthread_mutex_t *m)
 {
-	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
-	int rc = mutex_busy(m) ? EBUSY : pthread_mutex_destroy(m);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(m, -(mutex_busy(m) ? EBUSY : pthread_mutex_destroy(m)));
 }
 
 int libcipc_mutex_free(pthread_mutex_t *m)
@@ -149,10 +146,7 @@ static int mutex_try(void *p)
  */
 int libcipc_mutex_trylock(pthread_mutex_t *m)
 {
-	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
-	int rc = mutex_try(m);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(m, -mutex_try(m));
 }
 
 static int mutex_attempt(void *m, clockid_t clock, const struct timespec *abs)
@@ -162,18 +156,12 @@ static int mutex_attempt(void *m, clockid_t clock, const struct timespec *abs)
 
 int libcipc_mutex_lock_begin(pthread_mutex_t *m, libcipc_wait *w)
 {
-	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
-	int rc = libcipc_wait_begin_with(m, mutex_try, EBUSY, mutex_attempt, w);
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(m, libcipc_wait_begin_with(m, mutex_try, EBUSY, mutex_attempt, w));
 }
 
 int libcipc_mutex_lock_loop(pthread_mutex_t *m, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
-	int rc = libcipc_wait_loop_with(m, mutex_attempt, w, slice_ns, slot);
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(m, libcipc_wait_loop_with(m, mutex_attempt, w, slice_ns, slot));
 }
 
 int libcipc_mutex_unlock(pthread_mutex_t *m)
@@ -193,10 +181,7 @@ int libcipc_mutex_unlock(pthread_mutex_t *m)
 
 int libcipc_mutex_consistent(pthread_mutex_t *m)
 {
-	LIBCIPC_GUARD(g, m, sizeof *m, return -EFAULT);
-	int rc = pthread_mutex_consistent(m);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(m, -pthread_mutex_consistent(m));
 }
 
 /* ---- cond --------------------------------------------------------------------- */
@@ -230,10 +215,7 @@ libcipc_ptr libcipc_cond_new(int pshared, int clock)
 
 int libcipc_cond_destroy(pthread_cond_t *c)
 {
-	LIBCIPC_GUARD(g, c, sizeof *c, return -EFAULT);
-	int rc = pthread_cond_destroy(c);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(c, -pthread_cond_destroy(c));
 }
 
 int libcipc_cond_free(pthread_cond_t *c)
@@ -301,10 +283,7 @@ libcipc_ptr libcipc_rwlock_new(int pshared, int kind)
 
 int libcipc_rwlock_destroy(pthread_rwlock_t *l)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = pthread_rwlock_destroy(l);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	return -pthread_rwlock_destroy(l); /* touches nothing in glibc 2.36: unguarded */
 }
 
 int libcipc_rwlock_free(pthread_rwlock_t *l)
@@ -316,18 +295,12 @@ int libcipc_rwlock_free(pthread_rwlock_t *l)
 
 int libcipc_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = pthread_rwlock_tryrdlock(l);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(l, -pthread_rwlock_tryrdlock(l));
 }
 
 int libcipc_rwlock_trywrlock(pthread_rwlock_t *l)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = pthread_rwlock_trywrlock(l);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(l, -pthread_rwlock_trywrlock(l));
 }
 
 static int rd_attempt(void *l, clockid_t clock, const struct timespec *abs)
@@ -352,34 +325,22 @@ static int wr_try(void *l)
 
 int libcipc_rwlock_rd_begin(pthread_rwlock_t *l, libcipc_wait *w)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = libcipc_wait_begin_with(l, rd_try, EBUSY, rd_attempt, w);
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(l, libcipc_wait_begin_with(l, rd_try, EBUSY, rd_attempt, w));
 }
 
 int libcipc_rwlock_wr_begin(pthread_rwlock_t *l, libcipc_wait *w)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = libcipc_wait_begin_with(l, wr_try, EBUSY, wr_attempt, w);
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(l, libcipc_wait_begin_with(l, wr_try, EBUSY, wr_attempt, w));
 }
 
 int libcipc_rwlock_rd_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = libcipc_wait_loop_with(l, rd_attempt, w, slice_ns, slot);
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(l, libcipc_wait_loop_with(l, rd_attempt, w, slice_ns, slot));
 }
 
 int libcipc_rwlock_wr_loop(pthread_rwlock_t *l, const libcipc_wait *w, int64_t slice_ns, int slot)
 {
-	LIBCIPC_GUARD(g, l, sizeof *l, return -EFAULT);
-	int rc = libcipc_wait_loop_with(l, wr_attempt, w, slice_ns, slot);
-	LIBCIPC_UNGUARD(g);
-	return rc;
+	LIBCIPC_RETURN_GUARDED(l, libcipc_wait_loop_with(l, wr_attempt, w, slice_ns, slot));
 }
 
 int libcipc_rwlock_unlock(pthread_rwlock_t *l)
@@ -429,10 +390,7 @@ libcipc_ptr libcipc_barrier_new(unsigned count, int pshared)
 
 int libcipc_barrier_destroy(pthread_barrier_t *b)
 {
-	LIBCIPC_GUARD(g, b, sizeof *b, return -EFAULT);
-	int rc = pthread_barrier_destroy(b);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(b, -pthread_barrier_destroy(b));
 }
 
 int libcipc_barrier_free(pthread_barrier_t *b)
@@ -465,10 +423,7 @@ libcipc_ptr libcipc_spin_new(int pshared)
 
 int libcipc_spin_destroy(pthread_spinlock_t *s)
 {
-	LIBCIPC_GUARD(g, s, sizeof *s, return -EFAULT);
-	int rc = pthread_spin_destroy(s);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	return -pthread_spin_destroy(s); /* touches nothing in glibc 2.36: unguarded */
 }
 
 int libcipc_spin_free(pthread_spinlock_t *s)
@@ -480,15 +435,12 @@ int libcipc_spin_free(pthread_spinlock_t *s)
 
 int libcipc_spin_trylock(pthread_spinlock_t *s)
 {
-	LIBCIPC_GUARD(g, (const void *)s, sizeof *s, return -EFAULT);
-	int rc = pthread_spin_trylock(s);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(s, -pthread_spin_trylock(s));
 }
 
 int libcipc_spin_lock_bounded(pthread_spinlock_t *s, int tries)
 {
-	LIBCIPC_GUARD(g, (const void *)s, sizeof *s, return -EFAULT);
+	LIBCIPC_GUARD(g, s, sizeof *s, return -EFAULT);
 	int rc = EBUSY;
 	for (int i = 0; i < tries && rc == EBUSY; i++) {
 		rc = pthread_spin_trylock(s);
@@ -503,8 +455,5 @@ int libcipc_spin_lock_bounded(pthread_spinlock_t *s, int tries)
 
 int libcipc_spin_unlock(pthread_spinlock_t *s)
 {
-	LIBCIPC_GUARD(g, (const void *)s, sizeof *s, return -EFAULT);
-	int rc = pthread_spin_unlock(s);
-	LIBCIPC_UNGUARD(g);
-	return -rc;
+	LIBCIPC_RETURN_GUARDED(s, -pthread_spin_unlock(s));
 }

@@ -74,6 +74,16 @@ int libcipc_fault_install(void);
 	g.hi = g.lo + (size);                                      \
 	libcipc_guarded = &g
 #define LIBCIPC_UNGUARD(g) (libcipc_guarded = NULL)
+/* LIBCIPC_RETURN_GUARDED(obj, expr): returns expr (an int, 0 or -errno)
+ * evaluated under the guard on *obj, or -EFAULT on a SIGBUS there: the body
+ * of a shim that is one libc call. */
+#define LIBCIPC_RETURN_GUARDED(obj, expr)                          \
+	do {                                                       \
+		LIBCIPC_GUARD(g_, obj, sizeof *(obj), return -EFAULT); \
+		int rc_ = (expr);                                  \
+		LIBCIPC_UNGUARD(g_);                               \
+		return rc_;                                        \
+	} while (0)
 /* glibc's (exported, GLIBC_2.2.5 and 2.34) old-style cleanup chain calls:
  * _pthread_cleanup_pop(b, 0) sets the thread's chain back to what it was
  * before _pthread_cleanup_push(b, ...), whatever was pushed since. */
