@@ -260,10 +260,9 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		if left != nil {
 			left.Store(true)
 		}
-		if mu.h.closed() && cMutexUnlock(mu.mu) == 0 {
+		if mu.h.closed() {
 			// The caller's mu, being closed: release it, as below.
-			mu.held.Add(-1)
-			runtime.UnlockOSThread()
+			_ = mu.unlocked(op, cMutexUnlock(mu.mu))
 		}
 		return closedErr(op, "")
 	}
@@ -287,10 +286,7 @@ func (c *Cond) wait(op string, mu *Mutex, w *cWait, ctx context.Context) error {
 		// touched) leave it as it was: the caller still holds it and its
 		// Unlock releases it (unlockClosing). The mutex is being closed:
 		// release it, or Close could not destroy it.
-		if cMutexUnlock(mu.mu) == 0 {
-			mu.held.Add(-1)
-			runtime.UnlockOSThread()
-		}
+		_ = mu.unlocked(op, cMutexUnlock(mu.mu))
 		return closedErr(op, "")
 	case c.h.closed():
 		return closedErr(op, "")

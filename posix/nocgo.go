@@ -22,7 +22,7 @@ func cSemNew(uint32) (unsafe.Pointer, int32)                        { return nil
 func cSemFree(unsafe.Pointer) int32                                 { return enosys }
 func cSemPost(unsafe.Pointer) int32                                 { return enosys }
 func cSemTryWait(unsafe.Pointer) int32                              { return enosys }
-func cSemGetValue(unsafe.Pointer) int32                             { return enosys }
+func cSemGetValue(unsafe.Pointer) int64                             { return semGetValueErr - enosys }
 func cSemWaitBegin(unsafe.Pointer, *cWait) int32                    { return enosys }
 func cSemWaitLoop(unsafe.Pointer, *cWait, int64, int32) int32       { return enosys }
 

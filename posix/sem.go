@@ -111,10 +111,6 @@ func OpenSemaphore(name string, flag int, mode uint32, value uint32) (*Semaphore
 // returned an unexpected error code.").
 const semPrivateOff = 8
 
-// semGarbledRC is what a placement's check returns for a garbled sem_t (not
-// an errno).
-const semGarbledRC = -1 << 20
-
 // semGarbled reports whether the sem_t at p, already probed readable, has a
 // private word glibc never writes. A fault reading it counts as garbled.
 func semGarbled(p unsafe.Pointer) bool {
@@ -124,6 +120,10 @@ func semGarbled(p unsafe.Pointer) bool {
 	}
 	return v != 0 && v != 128
 }
+
+// semGetValueErr is the shim's LIBCIPC_GETVALUE_ERR: sem_getvalue's result
+// is a C int value, or semGetValueErr + errno.
+const semGetValueErr = math.MinInt64
 
 func garbledErr(op, name string) error {
 	return &Error{Op: op, Name: name, Err: &argError{
@@ -172,7 +172,12 @@ func NewSemaphore(value uint32) (*Semaphore, error) {
 // using it.
 func InitSemaphoreAt(m *Mapping, off int, value uint32) (*Semaphore, error) {
 	const op = "sem_init"
-	return placeSemaphore(op, m, off, func(p unsafe.Pointer) int32 { return cSemInitShared(p, value) }, semInit)
+	return placeSemaphore(op, m, off, func(p unsafe.Pointer) error {
+		if rc := cSemInitShared(p, value); rc != 0 {
+			return errnoErr(op, "", rc)
+		}
+		return nil
+	}, semInit)
 }
 
 // SemaphoreAt attaches to the unnamed semaphore that another process (Go or C)
@@ -184,18 +189,18 @@ func InitSemaphoreAt(m *Mapping, off int, value uint32) (*Semaphore, error) {
 // detaches: the semaphore stays usable by everyone else.
 func SemaphoreAt(m *Mapping, off int) (*Semaphore, error) {
 	const op = "sem_open"
-	return placeSemaphore(op, m, off, func(p unsafe.Pointer) int32 {
+	return placeSemaphore(op, m, off, func(p unsafe.Pointer) error {
 		if rc := cProbeReadable(p, SizeofSem); rc != 0 {
-			return rc
+			return errnoErr(op, "", rc)
 		}
 		if semGarbled(p) {
-			return semGarbledRC
+			return garbledErr(op, "")
 		}
-		return 0
+		return nil
 	}, semAttached)
 }
 
-func placeSemaphore(op string, m *Mapping, off int, init func(unsafe.Pointer) int32, kind semKind) (*Semaphore, error) {
+func placeSemaphore(op string, m *Mapping, off int, init func(unsafe.Pointer) error, kind semKind) (*Semaphore, error) {
 	if !cgoEnabled {
 		return nil, cgoErr(op, "")
 	}
@@ -204,10 +209,8 @@ func placeSemaphore(op string, m *Mapping, off int, init func(unsafe.Pointer) in
 	}
 	var s *Semaphore
 	err := m.place(op, off, SizeofSem, AlignofSem, func(p unsafe.Pointer) (child, error) {
-		if rc := init(p); rc == semGarbledRC {
-			return nil, garbledErr(op, "")
-		} else if rc != 0 {
-			return nil, errnoErr(op, "", rc)
+		if err := init(p); err != nil {
+			return nil, err
 		}
 		s = newSemaphore(p, "", kind)
 		s.owner = m
@@ -277,12 +280,12 @@ func (s *Semaphore) Value() (int, error) {
 	if !s.h.enter() {
 		return 0, closedErr(op, s.name)
 	}
-	rc := int64(cSemGetValue(s.sem))
+	rc := cSemGetValue(s.sem)
 	s.h.leave()
 	if rc < math.MinInt32 {
 		// The shim's LIBCIPC_GETVALUE_ERR + errno: EFAULT when the
 		// sem_t's page raised SIGBUS (its file truncated).
-		return 0, errnoErr(op, s.name, int32(-(rc - math.MinInt64)))
+		return 0, errnoErr(op, s.name, int32(semGetValueErr-rc))
 	}
 	return int(rc), nil
 }

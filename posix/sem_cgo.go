@@ -39,6 +39,8 @@ var (
 	_ [C.LIBCIPC_ALIGNOF_SEM - AlignofSem]byte
 	_ [AlignofSem - C.LIBCIPC_ALIGNOF_SEM]byte
 	_ [C.LIBCIPC_SEM_VALUE_MAX - SemValueMax]byte
+	_ [C.LIBCIPC_GETVALUE_ERR - semGetValueErr]byte
+	_ [semGetValueErr - C.LIBCIPC_GETVALUE_ERR]byte
 	_ [SemValueMax - C.LIBCIPC_SEM_VALUE_MAX]byte
 	_ [unsafe.Sizeof(C.libcipc_wait{}) - unsafe.Sizeof(cWait{})]byte
 	_ [unsafe.Sizeof(cWait{}) - unsafe.Sizeof(C.libcipc_wait{})]byte
