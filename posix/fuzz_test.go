@@ -1112,6 +1112,7 @@ func TestMQOpenPathLikeC(t *testing.T) {
 	}
 	require.NoError(t, err, "mq_open succeeds in C")
 	defer func() { require.NoError(t, posix.UnlinkMessageQueue(name)) }()
+	defer q.Close() // on a failure below; the checked Close is last
 	_, err = q.Attr()
 	require.Equal(t, unix.EBADF, errnoOf(t, err), "mq_getattr")
 	require.Equal(t, unix.EBADF, errnoOf(t, q.Send([]byte("x"), 0)), "mq_send")
