@@ -81,6 +81,37 @@ func requireGoReject(t *testing.T, err error, what string) {
 	require.Equalf(t, unix.EINVAL, errnoOf(t, err), "%s: %v", what, err)
 }
 
+// rejectedBeforeC checks the rejections libcipc makes before libc for a name
+// and open flags (a NUL byte in the name, flags over 32 bits) and reports
+// whether err had to be one of them.
+func rejectedBeforeC(t *testing.T, name string, flag int64, err error) bool {
+	t.Helper()
+	switch {
+	case strings.IndexByte(name, 0) >= 0:
+		requireGoReject(t, err, "a name with a NUL byte")
+	case !fitsCInt(flag):
+		requireGoReject(t, err, "a flag over 32 bits")
+	default:
+		return false
+	}
+	return true
+}
+
+// unlinkOracle is the errno shm_unlink and sem_unlink give for path, the
+// one glibcShmPath made ("" for a bad name: ENOENT for every bad name), else
+// unlink(2)'s, with EPERM said as EACCES.
+func unlinkOracle(t *testing.T, path string) unix.Errno {
+	t.Helper()
+	if path == "" {
+		return unix.ENOENT
+	}
+	e := rawErrno(t, unix.Unlink(path))
+	if e == unix.EPERM {
+		return unix.EACCES
+	}
+	return e
+}
+
 // checkNoLeftovers fails when /dev/shm holds anything named with fuzzPrefix.
 func checkNoLeftovers(t *testing.T) {
 	t.Helper()
@@ -167,12 +198,7 @@ func FuzzShmOpen(f *testing.F) {
 				require.NoError(t, posix.UnlinkSharedMemory(name), "created %q", name)
 			}
 		}
-		if strings.IndexByte(name, 0) >= 0 {
-			requireGoReject(t, err, "a name with a NUL byte")
-			return
-		}
-		if !fitsCInt(flag) {
-			requireGoReject(t, err, "a flag over 32 bits")
+		if rejectedBeforeC(t, name, flag, err) {
 			return
 		}
 		path, want := glibcShmPath(name, false)
@@ -197,14 +223,7 @@ func FuzzShmOpen(f *testing.F) {
 			return // never unlink a name that is not ours
 		}
 		uerr := posix.UnlinkSharedMemory(name)
-		want = unix.ENOENT // shm_unlink says ENOENT for every bad name
-		if path != "" {
-			want = rawErrno(t, unix.Unlink(path))
-			if want == unix.EPERM {
-				want = unix.EACCES
-			}
-		}
-		require.Equalf(t, want, errnoOf(t, uerr), "shm_unlink(%q): %v", name, uerr)
+		require.Equalf(t, unlinkOracle(t, path), errnoOf(t, uerr), "shm_unlink(%q): %v", name, uerr)
 	})
 }
 
@@ -251,12 +270,7 @@ func FuzzSemOpen(f *testing.F) {
 				require.NoError(t, posix.UnlinkSemaphore(name), "created %q", name)
 			}
 		}
-		if strings.IndexByte(name, 0) >= 0 {
-			requireGoReject(t, err, "a name with a NUL byte")
-			return
-		}
-		if !fitsCInt(flag) {
-			requireGoReject(t, err, "a flag over 32 bits")
+		if rejectedBeforeC(t, name, flag, err) {
 			return
 		}
 		path, want := glibcShmPath(name, true)
@@ -269,14 +283,7 @@ func FuzzSemOpen(f *testing.F) {
 			return
 		}
 		uerr := posix.UnlinkSemaphore(name)
-		want = unix.ENOENT // sem_unlink says ENOENT for every bad name
-		if path != "" {
-			want = rawErrno(t, unix.Unlink(path))
-			if want == unix.EPERM {
-				want = unix.EACCES
-			}
-		}
-		require.Equalf(t, want, errnoOf(t, uerr), "sem_unlink(%q): %v", name, uerr)
+		require.Equalf(t, unlinkOracle(t, path), errnoOf(t, uerr), "sem_unlink(%q): %v", name, uerr)
 	})
 }
 
@@ -430,12 +437,7 @@ func FuzzMQ(f *testing.F) {
 			api[0].opened = true
 			require.NoError(t, q.Close())
 		}
-		if strings.IndexByte(name, 0) >= 0 {
-			requireGoReject(t, err, "a name with a NUL byte")
-			return
-		}
-		if !fitsCInt(flag) {
-			requireGoReject(t, err, "a flag over 32 bits")
+		if rejectedBeforeC(t, name, flag, err) {
 			return
 		}
 
@@ -1110,6 +1112,7 @@ func TestMQOpenPathLikeC(t *testing.T) {
 	}
 	require.NoError(t, err, "mq_open succeeds in C")
 	defer func() { require.NoError(t, posix.UnlinkMessageQueue(name)) }()
+	defer q.Close() // on a failure below; the checked Close is last
 	_, err = q.Attr()
 	require.Equal(t, unix.EBADF, errnoOf(t, err), "mq_getattr")
 	require.Equal(t, unix.EBADF, errnoOf(t, q.Send([]byte("x"), 0)), "mq_send")

@@ -32,6 +32,10 @@ func init() {
 
 var secSeq atomic.Int64
 
+// noRaceSleep spares a Go child the 1 s the race detector sleeps at exit
+// (GORACE atexit_sleep_ms, 1000 by default).
+var noRaceSleep = "GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0"
+
 // secName is a fresh object name of this test process, "/posixipc-sec-PID-N".
 func secName() string {
 	return fmt.Sprintf("/posixipc-sec-%d-%d", os.Getpid(), secSeq.Add(1))
@@ -46,8 +50,7 @@ func posixipc(t *testing.T, umask uint32, args ...string) (string, string, int) 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", fmt.Sprintf(`umask %04o; exec "$0"`, umask), exe)
-	// Under -race a Go process sleeps 1 s at exit (atexit_sleep_ms) unless told not to.
-	cmd.Env = append(os.Environ(), secArgsEnv+"="+strings.Join(args, "\x1f"), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), secArgsEnv+"="+strings.Join(args, "\x1f"), noRaceSleep)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
@@ -220,7 +223,7 @@ echo "mounted $(stat -c %a /dev/mqueue)"
 umount /dev/mqueue
 echo "unmounted $(stat -c %a /dev/mqueue)"`
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script, exe)
-	cmd.Env = append(os.Environ(), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), noRaceSleep)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS} // Go makes / private in it
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -245,7 +248,7 @@ POSIXIPC_SECURITY_TEST_ARGS="$(printf 'ls\037--type\037mq\037--mount')" "$0" >/d
 echo "exit $?"
 if grep -q " $1 mqueue " /proc/self/mounts; then echo "target mounted"; else echo "target untouched"; fi`
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script, exe, target)
-	cmd.Env = append(os.Environ(), "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), noRaceSleep)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)

@@ -73,6 +73,24 @@ static const char *step;
 
 static char sem_name[64], shm_name[64], mq_name[64], lock_path[64];
 
+/* The System V objects a cycle holds (-1: none), removed with the names by
+ * remove_leftovers when a check fails and exits. */
+static int sysv_sem = -1, sysv_msg = -1, sysv_shm = -1;
+
+static void remove_leftovers(void)
+{
+	libcipc_sem_unlink(sem_name);
+	libcipc_shm_unlink(shm_name);
+	libcipc_mq_unlink(mq_name);
+	unlink(lock_path);
+	if (sysv_sem >= 0)
+		libcipc_semctl(sysv_sem, 0, IPC_RMID, 0);
+	if (sysv_msg >= 0)
+		libcipc_msgctl(sysv_msg, IPC_RMID, NULL);
+	if (sysv_shm >= 0)
+		libcipc_shmctl(sysv_shm, IPC_RMID, NULL);
+}
+
 static void sems(void)
 {
 	step = "named semaphore";
@@ -350,6 +368,7 @@ static void sysv(void)
 	enum { N = 80 }; /* more than LIBCIPC_SEMOP_FAST: the malloc'd copy */
 	int id = libcipc_semget(IPC_PRIVATE, N, IPC_CREAT | 0600);
 	CHECK(id);
+	sysv_sem = id;
 	struct sembuf ops[N];
 	for (int i = 0; i < N; i++)
 		ops[i] = (struct sembuf){.sem_num = i, .sem_op = 1};
@@ -364,6 +383,7 @@ static void sysv(void)
 	struct semid_ds ds;
 	CHECK(libcipc_semctl_ds(id, IPC_STAT, &ds));
 	CHECK(libcipc_semctl(id, 0, IPC_RMID, 0));
+	sysv_sem = -1;
 
 	step = "System V message queue";
 	/* msgmax is 8192 here (= LIBCIPC_MSG_STACK): a send stages on the stack;
@@ -372,22 +392,26 @@ static void sysv(void)
 	static char big[BIG], got[RBUF];
 	id = libcipc_msgget(IPC_PRIVATE, IPC_CREAT | 0600);
 	CHECK(id);
+	sysv_msg = id;
 	CHECK(libcipc_msgsnd(id, 5, "soak", 4, IPC_NOWAIT));
 	CHECK(libcipc_msgsnd(id, 6, big, BIG, IPC_NOWAIT));
 	long mtype;
 	EXPECT(libcipc_msgrcv(id, got, 4, 0, IPC_NOWAIT, &mtype) == 4 && mtype == 5);
 	EXPECT(libcipc_msgrcv_wait(id, got, RBUF, 6, 0, &mtype, 3) == BIG && mtype == 6);
 	CHECK(libcipc_msgctl(id, IPC_RMID, NULL));
+	sysv_msg = -1;
 
 	step = "System V shared memory";
 	id = libcipc_shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
 	CHECK(id);
+	sysv_shm = id;
 	uint64_t size;
 	char *m = PTR(libcipc_shmat(id, 0, &size));
 	EXPECT(size == 4096);
 	memcpy(m, "soak", 4);
 	CHECK(libcipc_shmdt(m));
 	CHECK(libcipc_shmctl(id, IPC_RMID, NULL));
+	sysv_shm = -1;
 }
 
 static void misc(void)
@@ -411,8 +435,12 @@ int main(int argc, char **argv)
 	snprintf(shm_name, sizeof shm_name, "/shimcheck-%d-shm", pid);
 	snprintf(mq_name, sizeof mq_name, "/shimcheck-%d-mq", pid);
 	snprintf(lock_path, sizeof lock_path, "/tmp/shimcheck-%d.lock", pid);
+	atexit(remove_leftovers);
 	int dp[2];
 	CHECK(libcipc_pipe2(dp, O_CLOEXEC));
+	/* The destructor's record is written before pthread_join returns: a
+	 * read of the pipe that would block means none came (fail, not hang). */
+	CHECK(fcntl(dp[0], F_SETFL, O_NONBLOCK) < 0 ? -errno : 0);
 	libcipc_dtor_fd = dp[1];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
