@@ -188,7 +188,7 @@ func TestSoakNamedSemaphore(t *testing.T) {
 // Unnamed semaphore in C memory (malloc, sem_init, sem_destroy, free) and
 // placed in a Mapping (sem_init pshared, sem_destroy).
 func TestSoakUnnamedSemaphore(t *testing.T) {
-	use := func(s *posix.Semaphore) {
+	use := func(t *testing.T, s *posix.Semaphore) {
 		require.NoError(t, s.Post())
 		require.NoError(t, s.Wait())
 		v, err := s.Value()
@@ -196,20 +196,14 @@ func TestSoakUnnamedSemaphore(t *testing.T) {
 		require.Equal(t, 0, v)
 		require.NoError(t, s.Close())
 	}
-	t.Run("heap", func(t *testing.T) {
-		soak(t, soakFull, func() {
-			s, err := posix.NewSemaphore(0)
-			require.NoError(t, err)
-			use(s)
-		})
-	})
-	t.Run("placed", func(t *testing.T) {
-		m := mapAnon(t)
-		soak(t, soakMid, func() {
-			s, err := posix.InitSemaphoreAt(m, 64, 0)
-			require.NoError(t, err)
-			use(s)
-		})
+	soakHeapAndPlaced(t, soakFull, soakMid, func(t *testing.T) {
+		s, err := posix.NewSemaphore(0)
+		require.NoError(t, err)
+		use(t, s)
+	}, func(t *testing.T, m *posix.Mapping) {
+		s, err := posix.InitSemaphoreAt(m, 64, 0)
+		require.NoError(t, err)
+		use(t, s)
 	})
 }
 
@@ -266,16 +260,16 @@ func TestSoakMessageQueue(t *testing.T) {
 
 // The pthread objects, each in C memory (malloc, init, destroy, free) and
 // placed in a Mapping (init, destroy, again and again at the same offset).
-func soakHeapAndPlaced(t *testing.T, heapDef, placedDef int, heap func(), placed func(m *posix.Mapping)) {
-	t.Run("heap", func(t *testing.T) { soak(t, heapDef, heap) })
+func soakHeapAndPlaced(t *testing.T, heapDef, placedDef int, heap func(t *testing.T), placed func(t *testing.T, m *posix.Mapping)) {
+	t.Run("heap", func(t *testing.T) { soak(t, heapDef, func() { heap(t) }) })
 	t.Run("placed", func(t *testing.T) {
 		m := mapAnon(t)
-		soak(t, placedDef, func() { placed(m) })
+		soak(t, placedDef, func() { placed(t, m) })
 	})
 }
 
 func TestSoakMutex(t *testing.T) {
-	use := func(mu *posix.Mutex) {
+	use := func(t *testing.T, mu *posix.Mutex) {
 		require.NoError(t, mu.Lock())
 		require.NoError(t, mu.Unlock())
 		require.NoError(t, mu.TryLock())
@@ -283,14 +277,14 @@ func TestSoakMutex(t *testing.T) {
 		require.NoError(t, mu.Close())
 	}
 	attr := &posix.MutexAttr{Type: posix.MutexErrorCheck, Robust: true}
-	soakHeapAndPlaced(t, soakFull, soakMid, func() {
+	soakHeapAndPlaced(t, soakFull, soakMid, func(t *testing.T) {
 		mu, err := posix.NewMutex(attr)
 		require.NoError(t, err)
-		use(mu)
-	}, func(m *posix.Mapping) {
+		use(t, mu)
+	}, func(t *testing.T, m *posix.Mapping) {
 		mu, err := posix.InitMutexAt(m, 0, attr)
 		require.NoError(t, err)
-		use(mu)
+		use(t, mu)
 	})
 }
 
@@ -298,7 +292,7 @@ func TestSoakMutex(t *testing.T) {
 // (pthread_cond_clockwait: ETIMEDOUT at once), destroy.
 func TestSoakCond(t *testing.T) {
 	past := unix.Timespec{Sec: 1}
-	use := func(c *posix.Cond, mu *posix.Mutex) {
+	use := func(t *testing.T, c *posix.Cond, mu *posix.Mutex) {
 		require.NoError(t, c.Signal())
 		require.NoError(t, c.Broadcast())
 		require.NoError(t, mu.Lock())
@@ -307,23 +301,23 @@ func TestSoakCond(t *testing.T) {
 		require.NoError(t, c.Close())
 		require.NoError(t, mu.Close())
 	}
-	soakHeapAndPlaced(t, soakFew, soakFew, func() {
+	soakHeapAndPlaced(t, soakFew, soakFew, func(t *testing.T) {
 		mu, err := posix.NewMutex(nil)
 		require.NoError(t, err)
 		c, err := posix.NewCond(nil)
 		require.NoError(t, err)
-		use(c, mu)
-	}, func(m *posix.Mapping) {
+		use(t, c, mu)
+	}, func(t *testing.T, m *posix.Mapping) {
 		mu, err := posix.InitMutexAt(m, 0, &posix.MutexAttr{Shared: true})
 		require.NoError(t, err)
 		c, err := posix.InitCondAt(m, 64, &posix.CondAttr{Shared: true})
 		require.NoError(t, err)
-		use(c, mu)
+		use(t, c, mu)
 	})
 }
 
 func TestSoakRWLock(t *testing.T) {
-	use := func(l *posix.RWLock) {
+	use := func(t *testing.T, l *posix.RWLock) {
 		require.NoError(t, l.RLock())
 		require.NoError(t, l.TryRLock())
 		require.NoError(t, l.RUnlock())
@@ -332,51 +326,51 @@ func TestSoakRWLock(t *testing.T) {
 		require.NoError(t, l.Unlock())
 		require.NoError(t, l.Close())
 	}
-	soakHeapAndPlaced(t, soakMid, soakMid, func() {
+	soakHeapAndPlaced(t, soakMid, soakMid, func(t *testing.T) {
 		l, err := posix.NewRWLock(nil)
 		require.NoError(t, err)
-		use(l)
-	}, func(m *posix.Mapping) {
+		use(t, l)
+	}, func(t *testing.T, m *posix.Mapping) {
 		l, err := posix.InitRWLockAt(m, 0, &posix.RWLockAttr{Shared: true})
 		require.NoError(t, err)
-		use(l)
+		use(t, l)
 	})
 }
 
 // Barrier of count 1: every wait opens it (the serial thread).
 func TestSoakBarrier(t *testing.T) {
-	use := func(b *posix.Barrier) {
+	use := func(t *testing.T, b *posix.Barrier) {
 		serial, err := b.Wait()
 		require.NoError(t, err)
 		require.True(t, serial)
 		require.NoError(t, b.Close())
 	}
-	soakHeapAndPlaced(t, soakMid, soakFew, func() {
+	soakHeapAndPlaced(t, soakMid, soakFew, func(t *testing.T) {
 		b, err := posix.NewBarrier(1, false)
 		require.NoError(t, err)
-		use(b)
-	}, func(m *posix.Mapping) {
+		use(t, b)
+	}, func(t *testing.T, m *posix.Mapping) {
 		b, err := posix.InitBarrierAt(m, 0, 1)
 		require.NoError(t, err)
-		use(b)
+		use(t, b)
 	})
 }
 
 func TestSoakSpinLock(t *testing.T) {
-	use := func(s *posix.SpinLock) {
+	use := func(t *testing.T, s *posix.SpinLock) {
 		require.NoError(t, s.Lock())
 		require.ErrorIs(t, s.TryLock(), unix.EBUSY)
 		require.NoError(t, s.Unlock())
 		require.NoError(t, s.Close())
 	}
-	soakHeapAndPlaced(t, soakMid, soakMid, func() {
+	soakHeapAndPlaced(t, soakMid, soakMid, func(t *testing.T) {
 		s, err := posix.NewSpinLock(false)
 		require.NoError(t, err)
-		use(s)
-	}, func(m *posix.Mapping) {
+		use(t, s)
+	}, func(t *testing.T, m *posix.Mapping) {
 		s, err := posix.InitSpinLockAt(m, 0)
 		require.NoError(t, err)
-		use(s)
+		use(t, s)
 	})
 }
 
