@@ -257,6 +257,17 @@ func (r *faultRun) close() {
 	r.noErr(posix.UnlinkSharedMemory(r.name), "shm_unlink")
 }
 
+// side picks the side killed, half the runs each: victim (returning true)
+// or other; the run's role is the side killed.
+func (r *faultRun) side(victim, other string) bool {
+	if r.rng.IntN(2) == 0 {
+		r.role = victim
+		return true
+	}
+	r.role = other
+	return false
+}
+
 // choose picks the kill point: a pause at a step in [1, maxStep] (half the
 // runs) or a delay in [0, faultMaxDelay) µs after the victim is ready.
 func (r *faultRun) choose(maxStep int) {
@@ -514,11 +525,7 @@ func faultKillRing(t *testing.T, peer string) {
 		r.noErr(err, "sem_init full")
 		mutex, err := posix.InitSemaphoreAt(r.m, scenario.KillRingMutex, 1)
 		r.noErr(err, "sem_init mutex")
-		producerDies := r.rng.IntN(2) == 0
-		r.role = "ring-consumer"
-		if producerDies {
-			r.role = "ring-producer"
-		}
+		producerDies := r.side("ring-producer", "ring-consumer")
 		r.choose(160)       // 7 or 8 steps an item: pauses land within the first ~20 items
 		var got []uint64    // items the survivor consumed, in order
 		var produced uint32 // items the survivor produced
@@ -720,11 +727,7 @@ func faultKillMutex(t *testing.T, peer string) {
 		r.noErr(err, "pthread_mutex_init")
 		cond, err := posix.InitCondAt(r.m, scenario.KillMxCond, nil)
 		r.noErr(err, "pthread_cond_init")
-		producerDies := r.rng.IntN(2) == 0
-		r.role = "mutex-consumer"
-		if producerDies {
-			r.role = "mutex-producer"
-		}
+		producerDies := r.side("mutex-producer", "mutex-consumer")
 		r.choose(140) // 6 or 7 steps an operation
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
 		var ownerDead atomic.Int32
@@ -895,11 +898,7 @@ func faultKillMQ(t *testing.T, peer string) {
 		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
 		r.noErr(err, "mq_open")
 		r.t.Cleanup(func() { posix.UnlinkMessageQueue(qname) })
-		senderDies := r.rng.IntN(2) == 0
-		r.role = "mq-receiver"
-		if senderDies {
-			r.role = "mq-sender"
-		}
+		senderDies := r.side("mq-sender", "mq-receiver")
 		r.choose(60) // 2 or 3 steps a message
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
 		var received []string
