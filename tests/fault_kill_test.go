@@ -465,21 +465,33 @@ func (r *faultRun) kill(s *faultStats) {
 	s.mu.Unlock()
 }
 
-// survivor runs work in a goroutine until stop is called; stop waits for it
-// (bounded) and fails the run on its error.
+// survivor runs work in a goroutine until halt; halt waits for it
+// (bounded) and fails the run on its error. A run that fails before its halt
+// stops the goroutine in a cleanup.
 type survivor struct {
-	stop atomic.Bool
-	done chan error
+	stop   atomic.Bool
+	done   chan error
+	halted bool
 }
 
 func (r *faultRun) survive(work func(stop *atomic.Bool) error) *survivor {
 	s := &survivor{done: make(chan error, 1)}
 	go func() { s.done <- work(&s.stop) }()
+	r.t.Cleanup(func() {
+		if !s.halted {
+			s.stop.Store(true)
+			select {
+			case <-s.done:
+			case <-time.After(faultBound):
+			}
+		}
+	})
 	return s
 }
 
 func (r *faultRun) halt(s *survivor) {
 	r.t.Helper()
+	s.halted = true
 	s.stop.Store(true)
 	select {
 	case err := <-s.done:
