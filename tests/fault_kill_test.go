@@ -106,7 +106,6 @@ type faultRun struct {
 	idx       int
 	rng       *rand.Rand
 	name      string
-	shm       *posix.SharedMemory
 	m         *posix.Mapping
 	b         []byte
 	role      string
@@ -232,18 +231,19 @@ func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *fault
 	stats.report(t, proto, seed, time.Since(start))
 }
 
-// open creates the run's shared memory object and maps it; the cleanup
-// unmaps and unlinks it.
+// open creates the run's shared memory object, maps it and closes its
+// descriptor; the cleanup unlinks it.
 func (r *faultRun) open() {
 	t := r.t
 	r.name = uniqueName()
 	shm, err := posix.OpenSharedMemory(r.name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600)
 	require.NoError(t, err)
-	r.shm = shm
 	t.Cleanup(func() { posix.UnlinkSharedMemory(r.name) })
+	defer shm.Close() // on the failure paths (then a second Close, an error ignored)
 	require.NoError(t, shm.Truncate(scenario.KillShmSize))
 	m, err := shm.Map(0, scenario.KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	require.NoError(t, err)
+	require.NoError(t, shm.Close()) // the mapping outlives the descriptor: a failed run leaks no fd
 	r.m = m
 	r.b = m.Bytes()
 }
@@ -253,7 +253,6 @@ func (r *faultRun) open() {
 // cannot be destroyed) and unlinks the object.
 func (r *faultRun) close() {
 	r.noErr(r.m.Unmap(), "munmap")
-	r.noErr(r.shm.Close(), "close")
 	r.noErr(posix.UnlinkSharedMemory(r.name), "shm_unlink")
 }
 
