@@ -908,7 +908,7 @@ func faultKillMQ(t *testing.T, peer string) {
 		qname := uniqueName()
 		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
 		r.noErr(err, "mq_open")
-		r.t.Cleanup(func() { posix.UnlinkMessageQueue(qname) })
+		r.t.Cleanup(func() { q.Close(); posix.UnlinkMessageQueue(qname) }) // closed and unlinked already unless the run failed
 		senderDies := r.side("mq-sender", "mq-receiver")
 		r.choose(60) // 2 or 3 steps a message
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
