@@ -231,19 +231,16 @@ func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *fault
 	stats.report(t, proto, seed, time.Since(start))
 }
 
-// open creates the run's shared memory object, maps it and closes its
-// descriptor; the cleanup unlinks it.
+// open creates the run's shared memory object (openShm: its cleanup closes
+// and unlinks it) and maps it; the descriptor is closed at once, not held
+// until the subtest's cleanups.
 func (r *faultRun) open() {
 	t := r.t
-	r.name = uniqueName()
-	shm, err := posix.OpenSharedMemory(r.name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600)
-	require.NoError(t, err)
-	t.Cleanup(func() { posix.UnlinkSharedMemory(r.name) })
-	defer shm.Close() // on the failure paths (then a second Close, an error ignored)
-	require.NoError(t, shm.Truncate(scenario.KillShmSize))
+	shm, name := openShm(t, scenario.KillShmSize)
+	r.name = name
 	m, err := shm.Map(0, scenario.KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	require.NoError(t, err)
-	require.NoError(t, shm.Close()) // the mapping outlives the descriptor: a failed run leaks no fd
+	require.NoError(t, shm.Close()) // the mapping outlives the descriptor
 	r.m = m
 	r.b = m.Bytes()
 }
@@ -349,14 +346,9 @@ func (r *faultRun) startVictim(args ...string) {
 	r.t.Helper()
 	r.t0 = time.Now()
 	if r.goVictim {
-		exe, err := os.Executable()
-		r.noErr(err, "os.Executable")
-		p, err := scenario.Start([]string{exe, "-test.run=^$"}, []string{roleEnv + "=kill-" + r.role,
-			argsEnv + "=" + strings.Join(append([]string{r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), "\x1f")})
-		r.noErr(err, "start the Go victim")
+		p := startGo(r.t, "kill-"+r.role, append([]string{r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...)).Proc
 		r.proc, r.victimPid = p, p.Cmd.Process.Pid
 		r.pid.Store(int64(r.victimPid))
-		r.t.Cleanup(p.Kill)
 		r.waitFor(func() bool { return r.ld(scenario.KillJReady) == 1 }, "the Go victim to attach")
 		r.tReady = time.Now()
 		return
