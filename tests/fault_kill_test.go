@@ -106,7 +106,6 @@ type faultRun struct {
 	idx       int
 	rng       *rand.Rand
 	name      string
-	shm       *posix.SharedMemory
 	m         *posix.Mapping
 	b         []byte
 	role      string
@@ -232,18 +231,16 @@ func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *fault
 	stats.report(t, proto, seed, time.Since(start))
 }
 
-// open creates the run's shared memory object and maps it; the cleanup
-// unmaps and unlinks it.
+// open creates the run's shared memory object (openShm: its cleanup closes
+// and unlinks it) and maps it; the descriptor is closed at once, not held
+// until the subtest's cleanups.
 func (r *faultRun) open() {
 	t := r.t
-	r.name = uniqueName()
-	shm, err := posix.OpenSharedMemory(r.name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600)
-	require.NoError(t, err)
-	r.shm = shm
-	t.Cleanup(func() { posix.UnlinkSharedMemory(r.name) })
-	require.NoError(t, shm.Truncate(scenario.KillShmSize))
+	shm, name := openShm(t, scenario.KillShmSize)
+	r.name = name
 	m, err := shm.Map(0, scenario.KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	require.NoError(t, err)
+	require.NoError(t, shm.Close()) // the mapping outlives the descriptor
 	r.m = m
 	r.b = m.Bytes()
 }
@@ -253,8 +250,18 @@ func (r *faultRun) open() {
 // cannot be destroyed) and unlinks the object.
 func (r *faultRun) close() {
 	r.noErr(r.m.Unmap(), "munmap")
-	r.noErr(r.shm.Close(), "close")
 	r.noErr(posix.UnlinkSharedMemory(r.name), "shm_unlink")
+}
+
+// side picks the side killed, half the runs each: victim (returning true)
+// or other; the run's role is the side killed.
+func (r *faultRun) side(victim, other string) bool {
+	if r.rng.IntN(2) == 0 {
+		r.role = victim
+		return true
+	}
+	r.role = other
+	return false
 }
 
 // choose picks the kill point: a pause at a step in [1, maxStep] (half the
@@ -339,14 +346,9 @@ func (r *faultRun) startVictim(args ...string) {
 	r.t.Helper()
 	r.t0 = time.Now()
 	if r.goVictim {
-		exe, err := os.Executable()
-		r.noErr(err, "os.Executable")
-		p, err := scenario.Start([]string{exe, "-test.run=^$"}, []string{roleEnv + "=kill-" + r.role,
-			argsEnv + "=" + strings.Join(append([]string{r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...), "\x1f")})
-		r.noErr(err, "start the Go victim")
+		p := startGo(r.t, "kill-"+r.role, append([]string{r.name, strconv.FormatUint(uint64(r.pause), 10)}, args...)).Proc
 		r.proc, r.victimPid = p, p.Cmd.Process.Pid
 		r.pid.Store(int64(r.victimPid))
-		r.t.Cleanup(p.Kill)
 		r.waitFor(func() bool { return r.ld(scenario.KillJReady) == 1 }, "the Go victim to attach")
 		r.tReady = time.Now()
 		return
@@ -454,21 +456,33 @@ func (r *faultRun) kill(s *faultStats) {
 	s.mu.Unlock()
 }
 
-// survivor runs work in a goroutine until stop is called; stop waits for it
-// (bounded) and fails the run on its error.
+// survivor runs work in a goroutine until halt; halt waits for it
+// (bounded) and fails the run on its error. A run that fails before its halt
+// stops the goroutine in a cleanup.
 type survivor struct {
-	stop atomic.Bool
-	done chan error
+	stop   atomic.Bool
+	done   chan error
+	halted bool
 }
 
 func (r *faultRun) survive(work func(stop *atomic.Bool) error) *survivor {
 	s := &survivor{done: make(chan error, 1)}
 	go func() { s.done <- work(&s.stop) }()
+	r.t.Cleanup(func() {
+		if !s.halted {
+			s.stop.Store(true)
+			select {
+			case <-s.done:
+			case <-time.After(faultBound):
+			}
+		}
+	})
 	return s
 }
 
 func (r *faultRun) halt(s *survivor) {
 	r.t.Helper()
+	s.halted = true
 	s.stop.Store(true)
 	select {
 	case err := <-s.done:
@@ -514,11 +528,7 @@ func faultKillRing(t *testing.T, peer string) {
 		r.noErr(err, "sem_init full")
 		mutex, err := posix.InitSemaphoreAt(r.m, scenario.KillRingMutex, 1)
 		r.noErr(err, "sem_init mutex")
-		producerDies := r.rng.IntN(2) == 0
-		r.role = "ring-consumer"
-		if producerDies {
-			r.role = "ring-producer"
-		}
+		producerDies := r.side("ring-producer", "ring-consumer")
 		r.choose(160)       // 7 or 8 steps an item: pauses land within the first ~20 items
 		var got []uint64    // items the survivor consumed, in order
 		var produced uint32 // items the survivor produced
@@ -720,11 +730,7 @@ func faultKillMutex(t *testing.T, peer string) {
 		r.noErr(err, "pthread_mutex_init")
 		cond, err := posix.InitCondAt(r.m, scenario.KillMxCond, nil)
 		r.noErr(err, "pthread_cond_init")
-		producerDies := r.rng.IntN(2) == 0
-		r.role = "mutex-consumer"
-		if producerDies {
-			r.role = "mutex-producer"
-		}
+		producerDies := r.side("mutex-producer", "mutex-consumer")
 		r.choose(140) // 6 or 7 steps an operation
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
 		var ownerDead atomic.Int32
@@ -894,12 +900,8 @@ func faultKillMQ(t *testing.T, peer string) {
 		qname := uniqueName()
 		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
 		r.noErr(err, "mq_open")
-		r.t.Cleanup(func() { posix.UnlinkMessageQueue(qname) })
-		senderDies := r.rng.IntN(2) == 0
-		r.role = "mq-receiver"
-		if senderDies {
-			r.role = "mq-sender"
-		}
+		r.t.Cleanup(func() { q.Close(); posix.UnlinkMessageQueue(qname) }) // closed and unlinked already unless the run failed
+		senderDies := r.side("mq-sender", "mq-receiver")
 		r.choose(60) // 2 or 3 steps a message
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
 		var received []string
@@ -1093,11 +1095,7 @@ func faultKillLock(t *testing.T, peer string) {
 
 		// The dead victim's lock is gone: a non-blocking attempt succeeds.
 		start := time.Now()
-		err = tryAcquire()
-		if err != nil {
-			s.add("lock-still-held-after-reap", 1)
-			r.noErr(acquire(faultBound), "acquiring the dead victim's lock")
-		}
+		r.noErr(tryAcquire(), "a non-blocking lock once the victim was reaped")
 		s.add("acquire-after-reap-us", int(time.Since(start).Microseconds()))
 		st, count := r.state(), r.ld(scenario.KillJCount)
 		if int(r.ld(scenario.KillLockInside)) == r.victimPid {

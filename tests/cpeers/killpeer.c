@@ -404,12 +404,7 @@ static int serve(void)
             _exit(run(argc, argv));
         printf("pid %d\n", (int)pid);
         fflush(stdout);
-        int status;
-        while (waitpid(pid, &status, 0) < 0) {
-            if (errno != EINTR)
-                fail("waitpid", "victim");
-        }
-        printf("status %d\n", status);
+        printf("status %d\n", must_waitpid(pid, "victim"));
         fflush(stdout);
     }
     return EXIT_OK;
