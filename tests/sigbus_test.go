@@ -217,7 +217,16 @@ func onOwnThread(t *testing.T, window time.Duration, f func()) (pinned bool) {
 				tidc <- 0
 				return
 			}
+			// A require in f ends only this goroutine (runtime.Goexit):
+			// say so at once rather than after the 60 s bound.
+			returned := false
+			defer func() {
+				if !returned {
+					tidc <- -1
+				}
+			}()
 			f()
+			returned = true
 			tid := unix.Gettid()
 			runtime.UnlockOSThread()
 			tidc <- tid
@@ -226,6 +235,9 @@ func onOwnThread(t *testing.T, window time.Duration, f func()) (pinned bool) {
 		case tid = <-tidc:
 		case <-time.After(60 * time.Second):
 			t.Fatal("f did not return")
+		}
+		if tid < 0 {
+			t.FailNow() // f recorded the failure
 		}
 	}
 	task := "/proc/self/task/" + strconv.Itoa(tid)
