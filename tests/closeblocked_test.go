@@ -141,10 +141,20 @@ func holdUntil(t *testing.T, lock, unlock func() error, unlockErr error) func() 
 		<-release
 		done <- unlock()
 	}()
-	require.NoError(t, <-held)
+	select {
+	case err := <-held:
+		require.NoError(t, err)
+	case <-time.After(closeBound):
+		t.Fatalf("the holder's lock still blocked after %v", closeBound)
+	}
 	return func() {
 		close(release)
-		err := <-done
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(closeBound):
+			t.Fatalf("the holder's unlock still blocked after %v", closeBound)
+		}
 		if unlockErr == nil {
 			assert.NoError(t, err)
 		} else {
