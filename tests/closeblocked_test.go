@@ -141,10 +141,20 @@ func holdUntil(t *testing.T, lock, unlock func() error, unlockErr error) func() 
 		<-release
 		done <- unlock()
 	}()
-	require.NoError(t, <-held)
+	select {
+	case err := <-held:
+		require.NoError(t, err)
+	case <-time.After(closeBound):
+		t.Fatalf("the holder's lock still blocked after %v", closeBound)
+	}
 	return func() {
 		close(release)
-		err := <-done
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(closeBound):
+			t.Fatalf("the holder's unlock still blocked after %v", closeBound)
+		}
 		if unlockErr == nil {
 			assert.NoError(t, err)
 		} else {
@@ -271,7 +281,7 @@ func closeCases() []struct {
 			return closeRig{waiters: ws, close: m.Unmap, waitErr: os.ErrClosed, after: after}
 		}},
 		{"mq/receive-empty", func(t *testing.T) closeRig {
-			q, name := openQueueNoCleanup(t)
+			q, name := newQueue(t, nil) // maxmsg 10, msgsize 64
 			buf := make([]byte, 64)
 			recv := func(f func() (int, uint, error)) func() error {
 				return func() error { _, _, err := f(); return err }
@@ -287,14 +297,10 @@ func closeCases() []struct {
 			after := []func() error{q.Close, func() error { return q.Send([]byte("x"), 0) },
 				recv(func() (int, uint, error) { return q.Receive(buf) }),
 				func() error { _, err := q.Attr(); return err }}
-			return closeRig{waiters: ws, close: func() error {
-				err := q.Close()
-				posix.UnlinkMessageQueue(name)
-				return err
-			}, waitErr: os.ErrClosed, after: after}
+			return closeRig{waiters: ws, close: closeUnlink(q, name), waitErr: os.ErrClosed, after: after}
 		}},
 		{"mq/send-full", func(t *testing.T) closeRig {
-			q, name := openQueueNoCleanup(t)
+			q, name := newQueue(t, nil) // maxmsg 10, msgsize 64
 			for range 10 {
 				require.NoError(t, q.Send([]byte("fill"), 0))
 			}
@@ -307,11 +313,7 @@ func closeCases() []struct {
 			}
 			after := []func() error{q.Close, func() error { return q.Send(msg, 0) },
 				func() error { _, _, err := q.Receive(make([]byte, 64)); return err }}
-			return closeRig{waiters: ws, close: func() error {
-				err := q.Close()
-				posix.UnlinkMessageQueue(name)
-				return err
-			}, waitErr: os.ErrClosed, after: after}
+			return closeRig{waiters: ws, close: closeUnlink(q, name), waitErr: os.ErrClosed, after: after}
 		}},
 		{"mutex/heap", func(t *testing.T) closeRig {
 			m, err := posix.NewMutex(nil)
@@ -608,15 +610,15 @@ func closeCases() []struct {
 	}
 }
 
-// openQueueNoCleanup creates a queue (maxmsg 10, msgsize 64) that the case's
-// close unlinks; the cleanup only catches a failed repetition.
-func openQueueNoCleanup(t *testing.T) (*posix.MessageQueue, string) {
-	t.Helper()
-	name := uniqueName()
-	q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 10, MsgSize: 64})
-	require.NoError(t, err)
-	t.Cleanup(func() { q.Close(); posix.UnlinkMessageQueue(name) })
-	return q, name
+// closeUnlink is a queue case's close: Close, and the name unlinked with it
+// (newQueue's cleanup then finds both done; it only matters for a failed
+// repetition).
+func closeUnlink(q *posix.MessageQueue, name string) func() error {
+	return func() error {
+		err := q.Close()
+		posix.UnlinkMessageQueue(name)
+		return err
+	}
 }
 
 // Close while blocked, for every handle type: 8 goroutines blocked (or

@@ -278,6 +278,7 @@ func TestQueueUnlinkedUnderABlockedReceiver(t *testing.T) {
 	r, err := posix.OpenMessageQueue(name, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL, 0o600, attr)
 	require.NoError(t, err)
 	defer r.Close()
+	t.Cleanup(func() { posix.UnlinkMessageQueue(name) }) // a failure before the unlinks
 	w, err := posix.OpenMessageQueue(name, unix.O_WRONLY, 0, nil)
 	require.NoError(t, err)
 	defer w.Close()
@@ -297,6 +298,7 @@ func TestQueueUnlinkedUnderABlockedReceiver(t *testing.T) {
 	// The name now makes a new queue, separate from the unlinked one.
 	n, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, attr)
 	require.NoError(t, err)
+	defer n.Close()
 	require.NoError(t, n.Send([]byte("to the new queue"), 0))
 	select {
 	case s := <-got:

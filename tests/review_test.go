@@ -57,6 +57,7 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 	case err := <-waited:
 		assert.ErrorIs(t, err, os.ErrClosed)
 	case <-time.After(closeBound):
+		rescue <- true // the holder unlocks once its Wait returns
 		t.Fatal("the Wait on the closed Cond did not return")
 	}
 	select {
@@ -65,7 +66,10 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 		assert.NoError(t, err, "destroyed unlocked")
 	case <-time.After(closeBound):
 		rescue <- true
-		<-closed
+		select { // bounded: a Close that the rescue does not free either must not hang the suite
+		case <-closed:
+		case <-time.After(closeBound):
+		}
 		t.Fatal("Mutex.Close still blocked: the Wait on the closed Cond kept the closing mutex")
 	}
 	requireAllClosed(t, errs, closeWaiters)

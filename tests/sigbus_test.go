@@ -93,20 +93,19 @@ func TestFaultSigbusNamedSemaphoreTruncated(t *testing.T) {
 // A semaphore placed on the second page of a shared memory object, the
 // object then truncated to one page under the mapping.
 func TestFaultSigbusPlacedSemaphoreTruncated(t *testing.T) {
-	shm, _ := openShm(t, 8192)
-	m, err := shm.Map(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	require.NoError(t, err)
-	defer m.Unmap()
-	s, err := posix.InitSemaphoreAt(m, 4096, 1)
-	require.NoError(t, err)
-	require.NoError(t, shm.Truncate(4096))
+	var s *posix.Semaphore
+	m, _, restore := placedOnTruncatedPage(t, func(m *posix.Mapping) {
+		var err error
+		s, err = posix.InitSemaphoreAt(m, 4096, 1)
+		require.NoError(t, err)
+	})
 	faultAll(t, s, sigbusRounds())
 	// A sem_t on the page that is left still works.
 	other, err := posix.InitSemaphoreAt(m, 0, 2)
 	require.NoError(t, err)
 	require.NoError(t, other.TryWait())
 	require.NoError(t, other.Close())
-	require.NoError(t, shm.Truncate(8192))
+	restore()
 	require.NoError(t, s.Post())
 	v, err := s.Value()
 	require.NoError(t, err)
@@ -218,7 +217,16 @@ func onOwnThread(t *testing.T, window time.Duration, f func()) (pinned bool) {
 				tidc <- 0
 				return
 			}
+			// A require in f ends only this goroutine (runtime.Goexit):
+			// say so at once rather than after the 60 s bound.
+			returned := false
+			defer func() {
+				if !returned {
+					tidc <- -1
+				}
+			}()
 			f()
+			returned = true
 			tid := unix.Gettid()
 			runtime.UnlockOSThread()
 			tidc <- tid
@@ -227,6 +235,9 @@ func onOwnThread(t *testing.T, window time.Duration, f func()) (pinned bool) {
 		case tid = <-tidc:
 		case <-time.After(60 * time.Second):
 			t.Fatal("f did not return")
+		}
+		if tid < 0 {
+			t.FailNow() // f recorded the failure
 		}
 	}
 	task := "/proc/self/task/" + strconv.Itoa(tid)
