@@ -550,11 +550,14 @@ func (d *pollDir) pop(i int) *mqOp {
 }
 
 // setDeadline sets the watched descriptor's deadline for a direction (zero
-// has: none); clearing one that is not set costs nothing.
+// has: none); clearing one that is not set costs nothing. Once the handle is
+// closed it does nothing: Close has set (or, holding pmu after the closed bit,
+// is about to set) the past deadline that wakes the leader, and a waiter
+// setting its own deadline afterwards would put it back to sleep until then.
 func (q *MessageQueue) setDeadline(write bool, dl mqDeadline) {
 	q.pmu.Lock()
 	defer q.pmu.Unlock()
-	if q.pf == nil || !dl.has && !q.dir(write).deadline {
+	if q.pf == nil || q.h.closed() || !dl.has && !q.dir(write).deadline {
 		return
 	}
 	var t time.Time
