@@ -43,8 +43,10 @@ int libcipc_strerror(int errnum, char *buf, size_t len);
  * A guarded libc call that raises SIGBUS on the bytes [lo, hi) of its object
  * (a sem_t whose file was truncated under the mapping) returns -EFAULT instead
  * of killing the process: the SIGBUS handler libcipc_fault_install put in front
- * of the Go runtime's jumps back into the shim. Every other SIGBUS goes to the
- * handler that was there before (Go's), unchanged. Not for Go's use. */
+ * of the Go runtime's jumps back into the shim. So does glibc's abort when its
+ * futex call on the object failed with EFAULT (the page vanished between
+ * glibc's access and the system call). Every other SIGBUS or SIGABRT goes to
+ * the handler that was there before (Go's), unchanged. Not for Go's use. */
 typedef struct {
 	void *jb[5]; /* __builtin_setjmp's buffer */
 	const char *lo, *hi;
