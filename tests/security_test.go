@@ -2,12 +2,14 @@ package tests
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/libcipc/libcipc/internal/scenario"
 	"github.com/libcipc/libcipc/posix"
@@ -182,7 +184,9 @@ func init() {
 			pid, err := posix.Spawn("/bin/true", []string{"true"}, []string{},
 				&posix.SpawnAttr{Actions: []posix.SpawnAction{posix.SpawnOpen(1, out, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, m)}})
 			if err == nil {
-				_, _, err = posix.Waitpid(pid, 0)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, _, err = posix.WaitpidContext(ctx, pid, 0)
+				cancel()
 			}
 			if err == nil {
 				perm, err := lstatPerm(out)
