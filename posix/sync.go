@@ -400,10 +400,7 @@ func (m *Mutex) unlocked(op string, rc int32) error {
 func (m *Mutex) unlockClosing(op string, always bool) error {
 	m.gate.Lock()
 	defer m.gate.Unlock()
-	m.condMu.Lock()
-	waiting := len(m.conds) > 0
-	m.condMu.Unlock()
-	if m.released || !(waiting || always) {
+	if m.released || !(always || m.hasCondWaiters()) {
 		return closedErr(op, "")
 	}
 	return m.unlocked(op, cMutexUnlock(m.mu))
@@ -472,6 +469,13 @@ func (m *Mutex) wake() {
 	}
 }
 
+// hasCondWaiters reports whether goroutines wait on a Cond with m.
+func (m *Mutex) hasCondWaiters() bool {
+	m.condMu.Lock()
+	defer m.condMu.Unlock()
+	return len(m.conds) > 0
+}
+
 // waitingWith registers (delta 1) or unregisters (-1) a condition wait using m.
 func (m *Mutex) waitingWith(c *Cond, delta int) {
 	m.condMu.Lock()
@@ -537,10 +541,7 @@ const mutexOwnerOff = 8
 // calling thread itself, or a tid that is not a live thread of this process
 // (tgkill(getpid(), tid, 0) fails: exited, or another process's).
 func (m *Mutex) condWaitersStuck() bool {
-	m.condMu.Lock()
-	waiting := len(m.conds) > 0
-	m.condMu.Unlock()
-	if !waiting || !m.h.enter() {
+	if !m.hasCondWaiters() || !m.h.enter() {
 		return false
 	}
 	owner := atomic.LoadInt32((*int32)(unsafe.Add(m.mu, mutexOwnerOff)))
