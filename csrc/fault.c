@@ -38,15 +38,17 @@ static void libcipc_chain(const struct sigaction *prev, int sig, siginfo_t *info
 		prev->sa_sigaction(sig, info, ctx);
 		return;
 	}
-	if (prev->sa_handler == SIG_IGN)
+	if (prev->sa_handler == SIG_IGN && sig != SIGBUS)
 		return;
 	if (prev->sa_handler != SIG_DFL) {
 		prev->sa_handler(sig);
 		return;
 	}
-	/* No handler before ours: the default action, as without ours (a
-	 * faulting access runs again, a raised signal is raised again; either
-	 * way the kernel ends the process once this handler returns). */
+	/* No handler before ours (or SIGBUS ignored: returning would fault
+	 * again for ever, and the kernel forces the default action on an
+	 * ignored fault): the default action, as without ours (a faulting
+	 * access runs again, a raised signal is raised again; either way the
+	 * kernel ends the process once this handler returns). */
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
