@@ -55,12 +55,13 @@ typedef struct {
 extern __thread libcipc_guard *libcipc_guarded;
 /* After the jump: restores the thread's signal mask as it was at the fault. */
 void libcipc_guard_fault(libcipc_guard *g);
-/* Installs the handler once (package posix's init): 0 or -errno. */
+/* Installs the handlers once (package posix's init): 0 or -errno. */
 int libcipc_fault_install(void);
 
 /* LIBCIPC_GUARD(g, obj, size, stmt): from here until LIBCIPC_UNGUARD(g), a
- * SIGBUS on obj's size bytes runs libcipc_guard_fault then stmt (which must
- * return) at this point. GCC's __builtin_setjmp/__builtin_longjmp: no system
+ * SIGBUS on obj's size bytes (or glibc's abort once the kernel cannot reach
+ * them, see above) runs libcipc_guard_fault then stmt (which must return) at
+ * this point. GCC's __builtin_setjmp/__builtin_longjmp: no system
  * call, and unlike glibc's longjmp the jump runs no pthread cleanup handler
  * (glibc's sem_clockwait registers one that touches the sem_t again): a shim
  * whose libc call registers one brackets the call with its own buffer
@@ -77,7 +78,7 @@ int libcipc_fault_install(void);
 	libcipc_guarded = &g
 #define LIBCIPC_UNGUARD(g) (libcipc_guarded = NULL)
 /* LIBCIPC_RETURN_GUARDED(obj, expr): returns expr (an int, 0 or -errno)
- * evaluated under the guard on *obj, or -EFAULT on a SIGBUS there: the body
+ * evaluated under the guard on *obj, or -EFAULT on a fault there: the body
  * of a shim that is one libc call. */
 #define LIBCIPC_RETURN_GUARDED(obj, expr)                          \
 	do {                                                       \

@@ -491,9 +491,9 @@ func SpinLockAt(m *Mapping, off int) (*SpinLock, error) {
 
 // Lock takes the spin lock: pthread_spin_trylock(3) in a bounded C loop,
 // then runtime.Gosched between rounds. It fails only after Close
-// (os.ErrClosed) or with EFAULT when the lock's page is gone (a placed
-// lock whose object was truncated under the mapping). glibc's pthread_spin_lock deadlocks on relock; Lock spins
-// forever then too.
+// (os.ErrClosed) or with EFAULT when the lock's page is gone (a placed lock
+// whose object was truncated under the mapping). glibc's pthread_spin_lock
+// deadlocks on relock; Lock spins forever then too.
 func (s *SpinLock) Lock() error {
 	const op = "pthread_spin_lock"
 	if s == nil || !s.h.valid() {

@@ -88,8 +88,9 @@ func cSemWaitLoop(p unsafe.Pointer, w *cWait, sliceNs int64, slot int32) int32 {
 	return int32(C.libcipc_sem_wait_loop((*C.sem_t)(p), (*C.libcipc_wait)(unsafe.Pointer(w)), C.int64_t(sliceNs), C.int(slot)))
 }
 
-// The SIGBUS handler of the sem shims' fault guard (csrc/fault.c) goes in
-// front of the Go runtime's, which is installed before any package init runs.
+// The fault guard's SIGBUS and SIGABRT handlers (csrc/fault.c, used by the
+// sem and sync shims) go in front of the Go runtime's, which are installed
+// before any package init runs.
 func init() { C.libcipc_fault_install() }
 
 // The wait slots' stop words and the queued count live in C memory: the C
