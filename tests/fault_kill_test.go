@@ -509,7 +509,7 @@ func in(v uint32, set ...uint32) bool {
 
 // ---- 1. the semaphore-guarded shared memory ring ---------------------------
 
-func ringItem(i uint32) uint64 { return uint64(i) * scenario.KillItemMul }
+func ringItem(i uint32) uint64 { return scenario.Item(uint64(i)) }
 
 // faultKillRing (TestFaultKill/Ring) kills the producer or the consumer of the semaphore ring
 // (three process-shared POSIX semaphores: empty, full, mutex). POSIX
