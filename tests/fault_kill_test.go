@@ -231,18 +231,12 @@ func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *fault
 	stats.report(t, proto, seed, time.Since(start))
 }
 
-// open creates the run's shared memory object (openShm: its cleanup closes
-// and unlinks it) and maps it; the descriptor is closed at once, not held
-// until the subtest's cleanups.
+// open creates and maps the run's shared memory object (newSegment: the
+// descriptor is closed at once; its cleanups unmap and unlink it should the
+// run fail before close).
 func (r *faultRun) open() {
-	t := r.t
-	shm, name := openShm(t, scenario.KillShmSize)
-	r.name = name
-	m, err := shm.Map(0, scenario.KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	require.NoError(t, err)
-	require.NoError(t, shm.Close()) // the mapping outlives the descriptor
-	r.m = m
-	r.b = m.Bytes()
+	r.m, r.name = newSegment(r.t, scenario.KillShmSize)
+	r.b = r.m.Bytes()
 }
 
 // close unmaps (detaching the objects placed in the mapping without
@@ -897,10 +891,7 @@ func mqItem(seq uint32) string { return fmt.Sprintf("item %d", seq) }
 // unrecorded (the journal's in-flight item).
 func faultKillMQ(t *testing.T, peer string) {
 	faultLoop(t, peer, "mq", func(r *faultRun, s *faultStats) {
-		qname := uniqueName()
-		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
-		r.noErr(err, "mq_open")
-		r.t.Cleanup(func() { q.Close(); posix.UnlinkMessageQueue(qname) }) // closed and unlinked already unless the run failed
+		q, qname := newQueue(r.t, &posix.MQAttr{MaxMsg: 8, MsgSize: 64}) // its cleanup serves a failed run; a run closes and unlinks q itself
 		senderDies := r.side("mq-sender", "mq-receiver")
 		r.choose(60) // 2 or 3 steps a message
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1
