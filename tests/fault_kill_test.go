@@ -85,11 +85,12 @@ func TestFaultKill(t *testing.T) {
 }
 
 // killPeer returns the C victim: the suite's C peers under -race (the whole
-// suite builds them anyway); without it, where only the Soak, Allocate and
-// Fault tests run, killpeer alone (gcc with the flags of PROTOCOL.md, well
+// suite builds them anyway) or when LIBCIPC_PEER_DIR names prebuilt ones (make
+// check-c's AddressSanitizer builds); otherwise, where only the Soak, Allocate
+// and Fault tests run, killpeer alone (gcc with the flags of PROTOCOL.md, well
 // under a second instead of several for every peer).
 func killPeer(t *testing.T) string {
-	if raceEnabled {
+	if raceEnabled || os.Getenv(peerEnv) != "" {
 		return cpeer(t, "killpeer")
 	}
 	bin := filepath.Join(t.TempDir(), "killpeer")
@@ -303,14 +304,18 @@ func startVictimServer(t *testing.T, peer string) *victimServer {
 		}
 	}()
 	t.Cleanup(func() {
-		v.in.Close() // end of input: the server exits
-		done := make(chan struct{})
-		go func() { v.cmd.Wait(); close(done) }()
+		v.in.Close() // end of input: the server exits 0
+		done := make(chan error, 1)
+		go func() { done <- v.cmd.Wait() }()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil { // a failed fork or waitpid, or an ASan report (exit 23)
+				t.Errorf("killpeer serve: %v: stderr %q", err, v.stderr.String())
+			}
 		case <-time.After(faultBound):
 			v.cmd.Process.Kill()
 			<-done
+			t.Errorf("killpeer serve did not exit within %v of the end of its input", faultBound)
 		}
 		for range v.lines {
 		}
