@@ -370,6 +370,15 @@ func (r *faultRun) startVictim(args ...string) {
 	r.tReady = time.Now()
 }
 
+// stderr is what the victim wrote: a Go victim's own, a C victim's in the
+// fork server's.
+func (r *faultRun) stderr() string {
+	if r.proc != nil {
+		return r.proc.Stderr.String()
+	}
+	return r.server.stderr.String()
+}
+
 // waitFor polls cond until true, failing (with the victim's stderr) after
 // faultBound or when the victim exits on its own.
 func (r *faultRun) waitFor(cond func() bool, what string) {
@@ -379,18 +388,18 @@ func (r *faultRun) waitFor(cond func() bool, what string) {
 		if r.proc != nil {
 			var info unix.Siginfo
 			if err := unix.Waitid(unix.P_PID, r.victimPid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err == nil && info.Signo != 0 {
-				r.fail("waiting for %s: the Go victim exited: stderr %q", what, r.proc.Stderr.String())
+				r.fail("waiting for %s: the Go victim exited: stderr %q", what, r.stderr())
 			}
 		} else {
 			select {
 			case l := <-r.server.lines:
 				r.status = l
-				r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.server.stderr.String())
+				r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.stderr())
 			default:
 			}
 		}
 		if time.Now().After(deadline) {
-			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.server.stderr.String())
+			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.stderr())
 		}
 		time.Sleep(20 * time.Microsecond)
 	}
@@ -424,12 +433,12 @@ func (r *faultRun) kill(s *faultStats) {
 		}
 		r.status = fmt.Sprint(r.proc.Cmd.ProcessState)
 		if r.status != "signal: killed" {
-			r.fail("the Go victim did not die of SIGKILL: %s, stderr %q", r.status, r.proc.Stderr.String())
+			r.fail("the Go victim did not die of SIGKILL: %s, stderr %q", r.status, r.stderr())
 		}
 	} else {
 		r.status = r.next("the killed victim's status")
 		if r.status != "status 9" { // WIFSIGNALED, WTERMSIG SIGKILL
-			r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.server.stderr.String())
+			r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.stderr())
 		}
 	}
 	r.tReaped = time.Now()
