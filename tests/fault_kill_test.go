@@ -85,11 +85,12 @@ func TestFaultKill(t *testing.T) {
 }
 
 // killPeer returns the C victim: the suite's C peers under -race (the whole
-// suite builds them anyway); without it, where only the Soak, Allocate and
-// Fault tests run, killpeer alone (gcc with the flags of PROTOCOL.md, well
+// suite builds them anyway) or when LIBCIPC_PEER_DIR names prebuilt ones (make
+// check-c's AddressSanitizer builds); otherwise, where only the Soak, Allocate
+// and Fault tests run, killpeer alone (gcc with the flags of PROTOCOL.md, well
 // under a second instead of several for every peer).
 func killPeer(t *testing.T) string {
-	if raceEnabled {
+	if raceEnabled || os.Getenv(peerEnv) != "" {
 		return cpeer(t, "killpeer")
 	}
 	bin := filepath.Join(t.TempDir(), "killpeer")
@@ -204,21 +205,20 @@ func (s *faultStats) report(t *testing.T, proto string, seed uint64, took time.D
 // faultLoop runs body for each run of the protocol, reporting the tally.
 func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *faultStats)) {
 	seed := faultSeed(t)
-	runs := faultRuns()
-	only := -1
+	first, end := 0, faultRuns()
 	if s := os.Getenv("LIBCIPC_FAULT_RUN"); s != "" {
+		// Run i alone, whatever the run count: its choices depend only on
+		// the seed and i (a run 500 of make fault's 1000 is repeated as is).
 		n, err := strconv.Atoi(s)
 		require.NoError(t, err, "LIBCIPC_FAULT_RUN")
-		only = n
+		require.GreaterOrEqual(t, n, 0, "LIBCIPC_FAULT_RUN")
+		first, end = n, n+1
 	}
 	t.Logf("%s: seed %d (LIBCIPC_FAULT_SEED=%d reproduces)", proto, seed, seed)
 	server := startVictimServer(t, peer)
 	stats := &faultStats{states: map[string]int{}}
 	start := time.Now()
-	for i := 0; i < runs; i++ {
-		if only >= 0 && i != only {
-			continue
-		}
+	for i := first; i < end; i++ {
 		r := &faultRun{t: t, seed: seed, idx: i, rng: rand.New(rand.NewPCG(seed, uint64(i)))}
 		r.server = server
 		r.open()
@@ -231,18 +231,12 @@ func faultLoop(t *testing.T, peer, proto string, body func(r *faultRun, s *fault
 	stats.report(t, proto, seed, time.Since(start))
 }
 
-// open creates the run's shared memory object (openShm: its cleanup closes
-// and unlinks it) and maps it; the descriptor is closed at once, not held
-// until the subtest's cleanups.
+// open creates and maps the run's shared memory object (newSegment: the
+// descriptor is closed at once; its cleanups unmap and unlink it should the
+// run fail before close).
 func (r *faultRun) open() {
-	t := r.t
-	shm, name := openShm(t, scenario.KillShmSize)
-	r.name = name
-	m, err := shm.Map(0, scenario.KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	require.NoError(t, err)
-	require.NoError(t, shm.Close()) // the mapping outlives the descriptor
-	r.m = m
-	r.b = m.Bytes()
+	r.m, r.name = newSegment(r.t, scenario.KillShmSize)
+	r.b = r.m.Bytes()
 }
 
 // close unmaps (detaching the objects placed in the mapping without
@@ -309,14 +303,18 @@ func startVictimServer(t *testing.T, peer string) *victimServer {
 		}
 	}()
 	t.Cleanup(func() {
-		v.in.Close() // end of input: the server exits
-		done := make(chan struct{})
-		go func() { v.cmd.Wait(); close(done) }()
+		v.in.Close() // end of input: the server exits 0
+		done := make(chan error, 1)
+		go func() { done <- v.cmd.Wait() }()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil { // a failed fork or waitpid, or an ASan report (exit 23)
+				t.Errorf("killpeer serve: %v: stderr %q", err, v.stderr.String())
+			}
 		case <-time.After(faultBound):
 			v.cmd.Process.Kill()
 			<-done
+			t.Errorf("killpeer serve did not exit within %v of the end of its input", faultBound)
 		}
 		for range v.lines {
 		}
@@ -371,6 +369,15 @@ func (r *faultRun) startVictim(args ...string) {
 	r.tReady = time.Now()
 }
 
+// stderr is what the victim wrote: a Go victim's own, a C victim's in the
+// fork server's.
+func (r *faultRun) stderr() string {
+	if r.proc != nil {
+		return r.proc.Stderr.String()
+	}
+	return r.server.stderr.String()
+}
+
 // waitFor polls cond until true, failing (with the victim's stderr) after
 // faultBound or when the victim exits on its own.
 func (r *faultRun) waitFor(cond func() bool, what string) {
@@ -380,18 +387,18 @@ func (r *faultRun) waitFor(cond func() bool, what string) {
 		if r.proc != nil {
 			var info unix.Siginfo
 			if err := unix.Waitid(unix.P_PID, r.victimPid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err == nil && info.Signo != 0 {
-				r.fail("waiting for %s: the Go victim exited: stderr %q", what, r.proc.Stderr.String())
+				r.fail("waiting for %s: the Go victim exited: stderr %q", what, r.stderr())
 			}
 		} else {
 			select {
 			case l := <-r.server.lines:
 				r.status = l
-				r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.server.stderr.String())
+				r.fail("waiting for %s: the victim ended (%s): stderr %q", what, l, r.stderr())
 			default:
 			}
 		}
 		if time.Now().After(deadline) {
-			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.server.stderr.String())
+			r.fail("waiting for %s: not within %v: victim stderr %q", what, faultBound, r.stderr())
 		}
 		time.Sleep(20 * time.Microsecond)
 	}
@@ -425,12 +432,12 @@ func (r *faultRun) kill(s *faultStats) {
 		}
 		r.status = fmt.Sprint(r.proc.Cmd.ProcessState)
 		if r.status != "signal: killed" {
-			r.fail("the Go victim did not die of SIGKILL: %s, stderr %q", r.status, r.proc.Stderr.String())
+			r.fail("the Go victim did not die of SIGKILL: %s, stderr %q", r.status, r.stderr())
 		}
 	} else {
 		r.status = r.next("the killed victim's status")
 		if r.status != "status 9" { // WIFSIGNALED, WTERMSIG SIGKILL
-			r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.server.stderr.String())
+			r.fail("the victim did not die of SIGKILL: %s, stderr %q", r.status, r.stderr())
 		}
 	}
 	r.tReaped = time.Now()
@@ -509,7 +516,7 @@ func in(v uint32, set ...uint32) bool {
 
 // ---- 1. the semaphore-guarded shared memory ring ---------------------------
 
-func ringItem(i uint32) uint64 { return uint64(i) * scenario.KillItemMul }
+func ringItem(i uint32) uint64 { return scenario.Item(uint64(i)) }
 
 // faultKillRing (TestFaultKill/Ring) kills the producer or the consumer of the semaphore ring
 // (three process-shared POSIX semaphores: empty, full, mutex). POSIX
@@ -897,10 +904,7 @@ func mqItem(seq uint32) string { return fmt.Sprintf("item %d", seq) }
 // unrecorded (the journal's in-flight item).
 func faultKillMQ(t *testing.T, peer string) {
 	faultLoop(t, peer, "mq", func(r *faultRun, s *faultStats) {
-		qname := uniqueName()
-		q, err := posix.OpenMessageQueue(qname, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 8, MsgSize: 64})
-		r.noErr(err, "mq_open")
-		r.t.Cleanup(func() { q.Close(); posix.UnlinkMessageQueue(qname) }) // closed and unlinked already unless the run failed
+		q, qname := newQueue(r.t, &posix.MQAttr{MaxMsg: 8, MsgSize: 64}) // its cleanup serves a failed run; a run closes and unlinks q itself
 		senderDies := r.side("mq-sender", "mq-receiver")
 		r.choose(60) // 2 or 3 steps a message
 		r.goVictim = r.idx%faultGoEvery == faultGoEvery-1

@@ -19,8 +19,9 @@ import (
 // can classify every item: done, in flight (named by the journal), or never
 // started.
 
-// KillShmSize is the size of every run's shared memory object.
-const KillShmSize = 4096
+// KillShmSize is the size of every run's shared memory object (the ring's:
+// the victims attach with mapExisting).
+const KillShmSize = RingSize
 
 // The journal, at KillJournal (uint32 fields unless said otherwise).
 const (
@@ -36,7 +37,7 @@ const (
 )
 
 // The semaphore-guarded ring (the seed-003 layout with 8 slots): item i is
-// i*KillItemMul (uint64, wrapping).
+// Item(i).
 const (
 	KillRingEmpty  = 0
 	KillRingFull   = 32
@@ -45,7 +46,6 @@ const (
 	KillRingTail   = 100
 	KillRingSlots  = 128
 	KillRingNSlots = 8
-	KillItemMul    = 0x9E3779B97F4A7C15
 )
 
 // Ring producer states (the step about to be taken).
@@ -148,12 +148,7 @@ const KillWait = 10 * time.Second
 type killVictim struct{ m *posix.Mapping }
 
 func attachKillVictim(shmName string, pause uint32) (*killVictim, error) {
-	shm, err := posix.OpenSharedMemory(shmName, unix.O_RDWR, 0)
-	if err != nil {
-		return nil, err
-	}
-	m, err := shm.Map(0, KillShmSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	shm.Close()
+	m, err := mapExisting(shmName)
 	if err != nil {
 		return nil, err
 	}
