@@ -58,16 +58,8 @@ func soakCycles(t *testing.T, def int) int {
 	return def
 }
 
-// taskCount counts this process's threads (/proc/self/task).
-func taskCount(t *testing.T) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/task")
-	require.NoError(t, err)
-	return len(entries)
-}
-
 // soakState is what soak measures before and after the cycles: RSS,
-// descriptors, threads (/proc/self/task) and, of those, how many the Go
+// descriptors, threads (/proc/self/status) and, of those, how many the Go
 // runtime made (its threadcreate profile: an M it starts when a cgo call or
 // system call holds a thread for a while; it never ends one). Thread growth
 // beyond the runtime's own is a thread some object leaked (a glibc helper, a
@@ -86,7 +78,7 @@ func measure(t *testing.T) soakState {
 	debug.FreeOSMemory()
 	mi, err := posix.MallocInfo()
 	require.NoError(t, err)
-	return soakState{rss: rssKiB(t), fds: len(openFds()), threads: taskCount(t),
+	return soakState{rss: rssKiB(t), fds: len(openFds()), threads: threads(t),
 		goThreads: pprof.Lookup("threadcreate").Count(), cHeap: int64(mi.Uordblks + mi.Hblkhd)}
 }
 
@@ -604,14 +596,14 @@ func TestKeyDeletesBehindAStalledDestructorHoldNoThreads(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the destructor did not run")
 	}
-	before := taskCount(t)
+	before := threads(t)
 	for i := 0; i < 6000; i++ {
 		k, err := posix.NewKey(posix.GoDestructor(func(uintptr) {}))
 		require.NoError(t, err)
 		require.NoError(t, k.Delete())
 	}
 	time.Sleep(200 * time.Millisecond) // for the runtime to start threads for blocked writers
-	grown := taskCount(t) - before
+	grown := threads(t) - before
 	close(release)
 	released = true
 	t.Logf("threads +%d while the reader was stalled", grown)
