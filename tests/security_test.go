@@ -95,9 +95,16 @@ func lstatPerm(path string) (uint32, error) {
 	return st.Mode & 0o7777, err
 }
 
-// mqPerm is the permission bits of the queue name: fstat of an mq descriptor
-// (a file of the mqueue filesystem, mounted or not).
-func mqPerm(name string) (uint32, error) {
+// posixPerm is the permission bits of the POSIX object name of family:
+// /dev/shm's entry for a semaphore or a shared memory object, fstat of an mq
+// descriptor for a queue (a file of the mqueue filesystem, mounted or not).
+func posixPerm(family, name string) (uint32, error) {
+	switch family {
+	case "sem":
+		return lstatPerm("/dev/shm/sem." + name[1:])
+	case "shm":
+		return lstatPerm("/dev/shm/" + name[1:])
+	}
 	q, err := posix.OpenMessageQueue(name, unix.O_RDONLY, 0, nil)
 	if err != nil {
 		return 0, err
@@ -125,36 +132,18 @@ func init() {
 				}
 				fmt.Printf("%s-%04o %04o\n", kind, m, perm)
 			}
-			s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, m, 0)
-			if err == nil {
-				s.Close()
-				perm, err := lstatPerm("/dev/shm/sem." + name[1:])
-				say("sem", perm, err)
-				posix.UnlinkSemaphore(name)
-			} else {
-				say("sem", 0, err)
-			}
-			shm, err := posix.OpenSharedMemory(name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, m)
-			if err == nil {
-				shm.Close()
-				perm, err := lstatPerm("/dev/shm/" + name[1:])
-				say("shm", perm, err)
-				posix.UnlinkSharedMemory(name)
-			} else {
-				say("shm", 0, err)
-			}
-			q, err := posix.OpenMessageQueue(name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, m, nil)
-			if err == nil {
-				var st unix.Stat_t
-				err = unix.Fstat(q.Fd(), &st)
-				q.Close()
-				say("mq", st.Mode&0o7777, err)
-				posix.UnlinkMessageQueue(name)
-			} else {
-				say("mq", 0, err)
+			for _, family := range []string{"sem", "shm", "mq"} {
+				if err := secCreate(family, name, m); err != nil {
+					say(family, 0, err)
+					continue
+				}
+				perm, err := posixPerm(family, name)
+				say(family, perm, err)
+				secNameOp(family, "unlink", name)
 			}
 			for _, kind := range []string{"sem", "msg", "shm"} {
 				var id int
+				var err error
 				switch kind {
 				case "sem":
 					id, err = posix.SemGet(posix.IPC_PRIVATE, 1, unix.IPC_CREAT|int(m))
@@ -256,12 +245,8 @@ func TestCreatedModesFollowTheUmaskAsInC(t *testing.T) {
 				var err error
 				kind, _, _ := strings.Cut(label, "-")
 				switch kind {
-				case "sem":
-					perm, err = lstatPerm("/dev/shm/sem." + name[1:])
-				case "shm":
-					perm, err = lstatPerm("/dev/shm/" + name[1:])
-				case "mq":
-					perm, err = mqPerm(name)
+				case "sem", "shm", "mq":
+					perm, err = posixPerm(kind, name)
 				default:
 					_, idText, ok := strings.Cut(line, "id=")
 					id, aerr := strconv.Atoi(idText)
@@ -574,31 +559,40 @@ func TestAnotherUserIsRefusedAsInC(t *testing.T) {
 	assert.Equal(t, "root's", string(b))
 }
 
+// secCreate creates name in family (O_CREAT|O_EXCL, mode) through libcipc
+// and closes it.
+func secCreate(family, name string, mode uint32) error {
+	switch family {
+	case "sem":
+		s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, mode, 0)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	case "shm":
+		s, err := posix.OpenSharedMemory(name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, mode)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	q, err := posix.OpenMessageQueue(name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, mode, nil)
+	if err == nil {
+		q.Close()
+	}
+	return err
+}
+
 // secNameOp is a create (O_CREAT|O_EXCL, 0600) or an unlink of name in family
 // through libcipc.
 func secNameOp(family, op, name string) error {
-	switch family + " " + op {
-	case "sem create":
-		s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-		if err == nil {
-			s.Close()
-		}
-		return err
-	case "shm create":
-		s, err := posix.OpenSharedMemory(name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600)
-		if err == nil {
-			s.Close()
-		}
-		return err
-	case "mq create":
-		q, err := posix.OpenMessageQueue(name, unix.O_CREAT|unix.O_EXCL|unix.O_RDWR, 0o600, nil)
-		if err == nil {
-			q.Close()
-		}
-		return err
-	case "sem unlink":
+	if op == "create" {
+		return secCreate(family, name, 0o600)
+	}
+	switch family {
+	case "sem":
 		return posix.UnlinkSemaphore(name)
-	case "shm unlink":
+	case "shm":
 		return posix.UnlinkSharedMemory(name)
 	default:
 		return posix.UnlinkMessageQueue(name)
@@ -617,13 +611,22 @@ func TestNamesAreNeverPaths(t *testing.T) {
 	require.NoError(t, os.WriteFile(plantedPath, []byte("outside"), 0o600))
 	t.Cleanup(func() { os.Remove(plantedPath) })
 	cleanup := func() {
-		for _, n := range append(names, "/"+doubled, "/"+bare) {
+		for _, n := range names {
 			for _, f := range []string{"sem", "shm", "mq"} {
-				secNameOp(f, "unlink", n)
+				removeAll(f, n)
 			}
 		}
 	}
 	t.Cleanup(cleanup)
+	// Nothing is made outside /dev/shm: checked after every step, as a
+	// create is followed by the unlink that would remove what it made.
+	nothingOutside := func(when string) {
+		t.Helper()
+		_, err := os.Lstat("/tmp/" + escape)
+		assert.ErrorIs(t, err, os.ErrNotExist, "%s: /../../tmp/NAME must not create /tmp/NAME", when)
+		_, err = os.Lstat("/dev/shm/" + inner)
+		assert.ErrorIs(t, err, os.ErrNotExist, "%s: /NAME/b must not create a directory", when)
+	}
 
 	type step struct{ family, op, name string }
 	var steps []step
@@ -638,6 +641,7 @@ func TestNamesAreNeverPaths(t *testing.T) {
 		if err := secNameOp(s.family, s.op, s.name); err != nil {
 			goRes[i] = errnoOf(t, err)
 		}
+		nothingOutside(fmt.Sprintf("Go %s %s %q", s.family, s.op, s.name))
 	}
 	cleanup()
 	var script strings.Builder
@@ -665,11 +669,7 @@ func TestNamesAreNeverPaths(t *testing.T) {
 		}
 		t.Logf("%-3s %-6s %-40q Go %-7s C %s", s.family, s.op, s.name, errnoText(goRes[i]), errnoText(ce))
 	}
-	// Nothing was made or removed outside /dev/shm.
-	_, err := os.Lstat("/tmp/" + escape)
-	assert.ErrorIs(t, err, os.ErrNotExist, "/../../tmp/NAME must not create /tmp/NAME")
-	_, err = os.Lstat("/dev/shm/" + inner)
-	assert.ErrorIs(t, err, os.ErrNotExist, "/NAME/b must not create a directory")
+	nothingOutside("C")
 	b, err := os.ReadFile(plantedPath)
 	require.NoError(t, err, "unlink of /../../tmp/NAME must not remove /tmp/NAME")
 	assert.Equal(t, "outside", string(b))
