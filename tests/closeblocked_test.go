@@ -286,14 +286,13 @@ func closeCases() []struct {
 			recv := func(f func() (int, uint, error)) func() error {
 				return func() error { _, _, err := f(); return err }
 			}
+			// Each waiter (two goroutines per form) has a buffer of its own.
 			ws := []func() error{
-				recv(func() (int, uint, error) { return q.Receive(buf[:]) }),
+				recv(func() (int, uint, error) { return q.Receive(make([]byte, 64)) }),
 				recv(func() (int, uint, error) { return q.ReceiveTimeout(make([]byte, 64), time.Minute) }),
 				recv(func() (int, uint, error) { return q.ReceiveContext(context.Background(), make([]byte, 64)) }),
 				recv(func() (int, uint, error) { return q.TimedReceive(make([]byte, 64), time.Now().Add(time.Minute)) }),
 			}
-			// Receive(buf) is shared by two goroutines: give each its own buffer.
-			ws[0] = recv(func() (int, uint, error) { return q.Receive(make([]byte, 64)) })
 			after := []func() error{q.Close, func() error { return q.Send([]byte("x"), 0) },
 				recv(func() (int, uint, error) { return q.Receive(buf) }),
 				func() error { _, err := q.Attr(); return err }}
