@@ -653,12 +653,7 @@ func TestFaultCloseWhileBlockedMatrix(t *testing.T) {
 // handle is closed but not yet released). Before the fix, Unlock said
 // os.ErrClosed without unlocking, and Close and the waiters hung for ever.
 func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	c, err := posix.NewCond(nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	errs := startCondWaiters(t, mu, c, closeWaiters)
+	mu, _, errs := startCondWaiters(t, closeWaiters)
 	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
 	unhold := holdUntil(t, mu.Lock, mu.Unlock, nil)
 	closed := make(chan error, 1)
@@ -686,12 +681,7 @@ func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
 // closed), which lets the other waiters out. Before the fix, it returned with
 // the mutex still held, and Close and the waiters hung for ever.
 func TestCondWaitEnteredWhileItsMutexClosesReleasesIt(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	c, err := posix.NewCond(nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	errs := startCondWaiters(t, mu, c, closeWaiters)
+	mu, c, errs := startCondWaiters(t, closeWaiters)
 	time.Sleep(50 * time.Millisecond)
 	unhold := holdUntil(t, mu.Lock, func() error { return c.WaitTimeout(mu, time.Minute) }, os.ErrClosed)
 	closed := make(chan error, 1)
@@ -807,23 +797,29 @@ func TestCloseFdUnderBlockedFileLockWaits(t *testing.T) {
 	})
 }
 
-// startCondWaiters starts n goroutines that lock mu and wait on c with it (up
-// to a minute), each sending its Wait's result (or its Lock's error) on the
-// channel returned. It returns once each has held mu, so a later mu.Lock
-// returns only when all of them are inside the cond wait.
-func startCondWaiters(t *testing.T, mu *posix.Mutex, c *posix.Cond, n int) <-chan error {
+// startCondWaiters makes a mutex mu and a cond c (closed at cleanup) and
+// starts n goroutines that lock mu and wait on c with it (up to a minute),
+// each sending its Wait's result (or its Lock's error) on errs. It returns
+// once each has held mu, so a later mu.Lock returns only when all of them are
+// inside the cond wait.
+func startCondWaiters(t *testing.T, n int) (mu *posix.Mutex, c *posix.Cond, errs <-chan error) {
 	t.Helper()
-	errs := make(chan error, n)
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	c, err = posix.NewCond(nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	results := make(chan error, n)
 	entered := make(chan struct{}, n)
 	for range n {
 		go func() {
 			if err := mu.LockTimeout(closeBound); err != nil {
 				entered <- struct{}{}
-				errs <- err
+				results <- err
 				return
 			}
 			entered <- struct{}{} // mu held: the wait releases it
-			errs <- c.WaitTimeout(mu, time.Minute)
+			results <- c.WaitTimeout(mu, time.Minute)
 		}()
 	}
 	for range n {
@@ -833,7 +829,7 @@ func startCondWaiters(t *testing.T, mu *posix.Mutex, c *posix.Cond, n int) <-cha
 			t.Fatal("the cond waiters did not start")
 		}
 	}
-	return errs
+	return mu, c, results
 }
 
 // requireAllClosed takes n results from errs, each within closeBound, each

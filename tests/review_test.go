@@ -19,16 +19,10 @@ import (
 // Before the fix, it returned with the mutex still held and Mutex.Close hung
 // until some goroutine called Unlock.
 func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	waitCond, err := posix.NewCond(nil) // the waiters'
-	require.NoError(t, err)
-	t.Cleanup(func() { waitCond.Close() })
+	mu, _, errs := startCondWaiters(t, closeWaiters)
 	closedCond, err := posix.NewCond(nil)
 	require.NoError(t, err)
 	require.NoError(t, closedCond.Close())
-
-	errs := startCondWaiters(t, mu, waitCond, closeWaiters)
 	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
 
 	held := make(chan error, 1)
@@ -82,14 +76,8 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 // with cond waiters. The holder's Unlock then lets the waiters out with
 // os.ErrClosed and the mutex is released after them.
 func TestMutexCloseByItsHolderWithCondWaitersIsEBUSY(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	cond, err := posix.NewCond(nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { cond.Close() })
-
 	const waiters = 4
-	errs := startCondWaiters(t, mu, cond, waiters)
+	mu, _, errs := startCondWaiters(t, waiters)
 
 	closed := make(chan error, 2)
 	go func() {
