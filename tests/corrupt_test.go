@@ -234,10 +234,12 @@ func TestCorruptSemaphoreFiles(t *testing.T) {
 	})
 	t.Run("scribbled after the open", func(t *testing.T) {
 		// A handle opened before the scribble: glibc's futex call fails
-		// and glibc aborts the process, as in C. Run in a child.
+		// and glibc aborts the process, as in C, in the first sem_post
+		// (docs/SEMANTICS.md). Run in a child.
 		_, name := newNamed(t, 0)
 		out := died(t, startGo(t, "corrupt-sem-scribble", []string{name}), "SIGABRT")
-		t.Logf("child output before dying: %q", out)
+		assert.Contains(t, out, "open result=0")
+		assert.True(t, strings.HasSuffix(out, "\npost\n"), "died in the first post: %q", out)
 	})
 }
 
