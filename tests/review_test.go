@@ -42,7 +42,12 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 			mu.Unlock() // the test failed: let Close and the waiters finish
 		}
 	}()
-	require.NoError(t, <-held)
+	select {
+	case err := <-held:
+		require.NoError(t, err)
+	case <-time.After(closeBound):
+		t.Fatal("the holder's Lock still blocked: the waiters kept mu")
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- mu.Close() }()
 	time.Sleep(20 * time.Millisecond) // Close is waking the waiters
