@@ -248,10 +248,7 @@ func closeCases() []struct {
 	}
 	return []c{
 		{"sem/named", func(t *testing.T) closeRig {
-			name := uniqueName()
-			s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-			require.NoError(t, err)
-			require.NoError(t, posix.UnlinkSemaphore(name))
+			s, _ := newNamed(t, 0)
 			return closeRig{waiters: semWaiters(s), close: s.Close, waitErr: os.ErrClosed, after: semAfter(s)}
 		}},
 		{"sem/heap", func(t *testing.T) closeRig {
@@ -522,11 +519,7 @@ func closeCases() []struct {
 				after: []func() error{m.Unmap, func() error { _, err := m.LoadUint32(0); return err }, func() error { return m.Sync(unix.MS_SYNC) }}}
 		}},
 		{"shm/close-vs-calls", func(t *testing.T) closeRig {
-			name := uniqueName()
-			shm, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
-			require.NoError(t, err)
-			t.Cleanup(func() { posix.UnlinkSharedMemory(name) })
-			require.NoError(t, shm.Truncate(4096))
+			shm, _ := openShm(t, 4096)
 			ws := []func() error{
 				untilErr(func() error { _, err := shm.Stat(); return err }),
 				untilErr(func() error { return shm.Truncate(4096) }),
