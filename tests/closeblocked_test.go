@@ -257,9 +257,7 @@ func closeCases() []struct {
 			return closeRig{waiters: semWaiters(s), close: s.Close, waitErr: os.ErrClosed, after: semAfter(s)}
 		}},
 		{"sem/placed-close", func(t *testing.T) closeRig {
-			m, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
-			require.NoError(t, err)
-			t.Cleanup(func() { m.Unmap() })
+			m := mapAnon(t)
 			s, err := posix.InitSemaphoreAt(m, 64, 0)
 			require.NoError(t, err)
 			return closeRig{waiters: semWaiters(s), close: s.Close, waitErr: os.ErrClosed, after: semAfter(s)}
@@ -320,15 +318,11 @@ func closeCases() []struct {
 			return closeRig{waiters: mutexWaiters(m), close: m.Close, closeErr: unix.EBUSY, waitErr: os.ErrClosed, after: mutexAfter(m)}
 		}},
 		{"mutex/placed-close", func(t *testing.T) closeRig {
-			mp, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
-			require.NoError(t, err)
+			mp := mapAnon(t) // unmapped after the unhold below
 			m, err := posix.InitMutexAt(mp, 128, &posix.MutexAttr{Robust: true})
 			require.NoError(t, err)
 			unhold := holdUntil(t, m.Lock, m.Unlock, os.ErrClosed)
-			t.Cleanup(func() {
-				unhold()
-				assert.NoError(t, mp.Unmap())
-			})
+			t.Cleanup(unhold)
 			return closeRig{waiters: mutexWaiters(m), close: m.Close, closeErr: unix.EBUSY, waitErr: os.ErrClosed, after: mutexAfter(m)}
 		}},
 		{"mutex/placed-unmap", func(t *testing.T) closeRig {
@@ -426,13 +420,11 @@ func closeCases() []struct {
 			// Close cannot release barrier waiters (documented): it says
 			// EBUSY; the last arrival, through a second handle, releases
 			// them with success, and the barrier is destroyed after.
-			m, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
-			require.NoError(t, err)
+			m := mapAnon(t)
 			b1, err := posix.InitBarrierAt(m, 0, closeWaiters+1)
 			require.NoError(t, err)
 			b2, err := posix.BarrierAt(m, 0)
 			require.NoError(t, err)
-			t.Cleanup(func() { assert.NoError(t, m.Unmap()) })
 			// A waiter that had not entered libc when Close came gets
 			// os.ErrClosed (Go may take up to a sysmon tick per goroutine to
 			// hand its P on while the others block in C); the others stay
