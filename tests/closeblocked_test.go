@@ -248,10 +248,7 @@ func closeCases() []struct {
 	}
 	return []c{
 		{"sem/named", func(t *testing.T) closeRig {
-			name := uniqueName()
-			s, err := posix.OpenSemaphore(name, unix.O_CREAT|unix.O_EXCL, 0o600, 0)
-			require.NoError(t, err)
-			require.NoError(t, posix.UnlinkSemaphore(name))
+			s, _ := newNamed(t, 0)
 			return closeRig{waiters: semWaiters(s), close: s.Close, waitErr: os.ErrClosed, after: semAfter(s)}
 		}},
 		{"sem/heap", func(t *testing.T) closeRig {
@@ -260,9 +257,7 @@ func closeCases() []struct {
 			return closeRig{waiters: semWaiters(s), close: s.Close, waitErr: os.ErrClosed, after: semAfter(s)}
 		}},
 		{"sem/placed-close", func(t *testing.T) closeRig {
-			m, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
-			require.NoError(t, err)
-			t.Cleanup(func() { m.Unmap() })
+			m := mapAnon(t)
 			s, err := posix.InitSemaphoreAt(m, 64, 0)
 			require.NoError(t, err)
 			return closeRig{waiters: semWaiters(s), close: s.Close, waitErr: os.ErrClosed, after: semAfter(s)}
@@ -286,14 +281,13 @@ func closeCases() []struct {
 			recv := func(f func() (int, uint, error)) func() error {
 				return func() error { _, _, err := f(); return err }
 			}
+			// Each waiter (two goroutines per form) has a buffer of its own.
 			ws := []func() error{
-				recv(func() (int, uint, error) { return q.Receive(buf[:]) }),
+				recv(func() (int, uint, error) { return q.Receive(make([]byte, 64)) }),
 				recv(func() (int, uint, error) { return q.ReceiveTimeout(make([]byte, 64), time.Minute) }),
 				recv(func() (int, uint, error) { return q.ReceiveContext(context.Background(), make([]byte, 64)) }),
 				recv(func() (int, uint, error) { return q.TimedReceive(make([]byte, 64), time.Now().Add(time.Minute)) }),
 			}
-			// Receive(buf) is shared by two goroutines: give each its own buffer.
-			ws[0] = recv(func() (int, uint, error) { return q.Receive(make([]byte, 64)) })
 			after := []func() error{q.Close, func() error { return q.Send([]byte("x"), 0) },
 				recv(func() (int, uint, error) { return q.Receive(buf) }),
 				func() error { _, err := q.Attr(); return err }}
@@ -324,15 +318,11 @@ func closeCases() []struct {
 			return closeRig{waiters: mutexWaiters(m), close: m.Close, closeErr: unix.EBUSY, waitErr: os.ErrClosed, after: mutexAfter(m)}
 		}},
 		{"mutex/placed-close", func(t *testing.T) closeRig {
-			mp, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
-			require.NoError(t, err)
+			mp := mapAnon(t) // unmapped after the unhold below
 			m, err := posix.InitMutexAt(mp, 128, &posix.MutexAttr{Robust: true})
 			require.NoError(t, err)
 			unhold := holdUntil(t, m.Lock, m.Unlock, os.ErrClosed)
-			t.Cleanup(func() {
-				unhold()
-				assert.NoError(t, mp.Unmap())
-			})
+			t.Cleanup(unhold)
 			return closeRig{waiters: mutexWaiters(m), close: m.Close, closeErr: unix.EBUSY, waitErr: os.ErrClosed, after: mutexAfter(m)}
 		}},
 		{"mutex/placed-unmap", func(t *testing.T) closeRig {
@@ -355,35 +345,27 @@ func closeCases() []struct {
 			require.NoError(t, err)
 			t.Cleanup(func() { assert.NoError(t, mu.Close()) })
 			// Whatever Wait returns after the Cond's Close, mu is held again.
+			// A spurious wake-up (nil: POSIX allows it; libcipc makes them
+			// when all 32 libc wait slots are taken) waits again, as a
+			// waiter's loop on its predicate would.
 			wait := func(f func() error) func() error {
 				return func() error {
-					if err := mu.Lock(); err != nil {
-						return err
+					for {
+						if err := mu.Lock(); err != nil {
+							return err
+						}
+						err := f()
+						assert.NoError(t, mu.Unlock())
+						if err != nil {
+							return err
+						}
 					}
-					err := f()
-					assert.NoError(t, mu.Unlock())
-					if err == nil {
-						return errors.New("a spurious wake-up returned nil") // tolerated below
-					}
-					return err
 				}
 			}
 			ws := []func() error{
 				wait(func() error { return c.Wait(mu) }),
 				wait(func() error { return c.WaitTimeout(mu, time.Minute) }),
 				wait(func() error { return c.WaitContext(context.Background(), mu) }),
-			}
-			// A spurious wake-up (POSIX allows it; libcipc makes them when all
-			// 32 libc wait slots are taken) is followed by the waiter's loop.
-			for i, w := range ws {
-				ws[i] = func() error {
-					for {
-						err := w()
-						if err == nil || err.Error() != "a spurious wake-up returned nil" {
-							return err
-						}
-					}
-				}
 			}
 			after := []func() error{c.Close, c.Signal, c.Broadcast,
 				func() error {
@@ -438,13 +420,11 @@ func closeCases() []struct {
 			// Close cannot release barrier waiters (documented): it says
 			// EBUSY; the last arrival, through a second handle, releases
 			// them with success, and the barrier is destroyed after.
-			m, err := posix.MapAnonymous(4096, rw, unix.MAP_SHARED)
-			require.NoError(t, err)
+			m := mapAnon(t)
 			b1, err := posix.InitBarrierAt(m, 0, closeWaiters+1)
 			require.NoError(t, err)
 			b2, err := posix.BarrierAt(m, 0)
 			require.NoError(t, err)
-			t.Cleanup(func() { assert.NoError(t, m.Unmap()) })
 			// A waiter that had not entered libc when Close came gets
 			// os.ErrClosed (Go may take up to a sysmon tick per goroutine to
 			// hand its P on while the others block in C); the others stay
@@ -531,11 +511,7 @@ func closeCases() []struct {
 				after: []func() error{m.Unmap, func() error { _, err := m.LoadUint32(0); return err }, func() error { return m.Sync(unix.MS_SYNC) }}}
 		}},
 		{"shm/close-vs-calls", func(t *testing.T) closeRig {
-			name := uniqueName()
-			shm, err := posix.OpenSharedMemory(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600)
-			require.NoError(t, err)
-			t.Cleanup(func() { posix.UnlinkSharedMemory(name) })
-			require.NoError(t, shm.Truncate(4096))
+			shm, _ := openShm(t, 4096)
 			ws := []func() error{
 				untilErr(func() error { _, err := shm.Stat(); return err }),
 				untilErr(func() error { return shm.Truncate(4096) }),
@@ -662,12 +638,7 @@ func TestFaultCloseWhileBlockedMatrix(t *testing.T) {
 // handle is closed but not yet released). Before the fix, Unlock said
 // os.ErrClosed without unlocking, and Close and the waiters hung for ever.
 func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	c, err := posix.NewCond(nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	errs := startCondWaiters(t, mu, c, closeWaiters)
+	mu, _, errs := startCondWaiters(t, closeWaiters)
 	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
 	unhold := holdUntil(t, mu.Lock, mu.Unlock, nil)
 	closed := make(chan error, 1)
@@ -695,12 +666,7 @@ func TestMutexCloseWhileHeldWithCondWaiters(t *testing.T) {
 // closed), which lets the other waiters out. Before the fix, it returned with
 // the mutex still held, and Close and the waiters hung for ever.
 func TestCondWaitEnteredWhileItsMutexClosesReleasesIt(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	c, err := posix.NewCond(nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	errs := startCondWaiters(t, mu, c, closeWaiters)
+	mu, c, errs := startCondWaiters(t, closeWaiters)
 	time.Sleep(50 * time.Millisecond)
 	unhold := holdUntil(t, mu.Lock, func() error { return c.WaitTimeout(mu, time.Minute) }, os.ErrClosed)
 	closed := make(chan error, 1)
@@ -816,23 +782,29 @@ func TestCloseFdUnderBlockedFileLockWaits(t *testing.T) {
 	})
 }
 
-// startCondWaiters starts n goroutines that lock mu and wait on c with it (up
-// to a minute), each sending its Wait's result (or its Lock's error) on the
-// channel returned. It returns once each has held mu, so a later mu.Lock
-// returns only when all of them are inside the cond wait.
-func startCondWaiters(t *testing.T, mu *posix.Mutex, c *posix.Cond, n int) <-chan error {
+// startCondWaiters makes a mutex mu and a cond c (closed at cleanup) and
+// starts n goroutines that lock mu and wait on c with it (up to a minute),
+// each sending its Wait's result (or its Lock's error) on errs. It returns
+// once each has held mu, so a later mu.Lock returns only when all of them are
+// inside the cond wait.
+func startCondWaiters(t *testing.T, n int) (mu *posix.Mutex, c *posix.Cond, errs <-chan error) {
 	t.Helper()
-	errs := make(chan error, n)
+	mu, err := posix.NewMutex(nil)
+	require.NoError(t, err)
+	c, err = posix.NewCond(nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	results := make(chan error, n)
 	entered := make(chan struct{}, n)
 	for range n {
 		go func() {
 			if err := mu.LockTimeout(closeBound); err != nil {
 				entered <- struct{}{}
-				errs <- err
+				results <- err
 				return
 			}
 			entered <- struct{}{} // mu held: the wait releases it
-			errs <- c.WaitTimeout(mu, time.Minute)
+			results <- c.WaitTimeout(mu, time.Minute)
 		}()
 	}
 	for range n {
@@ -842,7 +814,7 @@ func startCondWaiters(t *testing.T, mu *posix.Mutex, c *posix.Cond, n int) <-cha
 			t.Fatal("the cond waiters did not start")
 		}
 	}
-	return errs
+	return mu, c, results
 }
 
 // requireAllClosed takes n results from errs, each within closeBound, each

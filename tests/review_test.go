@@ -19,16 +19,10 @@ import (
 // Before the fix, it returned with the mutex still held and Mutex.Close hung
 // until some goroutine called Unlock.
 func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	waitCond, err := posix.NewCond(nil) // the waiters'
-	require.NoError(t, err)
-	t.Cleanup(func() { waitCond.Close() })
+	mu, _, errs := startCondWaiters(t, closeWaiters)
 	closedCond, err := posix.NewCond(nil)
 	require.NoError(t, err)
 	require.NoError(t, closedCond.Close())
-
-	errs := startCondWaiters(t, mu, waitCond, closeWaiters)
 	time.Sleep(50 * time.Millisecond) // all in the cond wait, mu unlocked
 
 	held := make(chan error, 1)
@@ -48,7 +42,12 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 			mu.Unlock() // the test failed: let Close and the waiters finish
 		}
 	}()
-	require.NoError(t, <-held)
+	select {
+	case err := <-held:
+		require.NoError(t, err)
+	case <-time.After(closeBound):
+		t.Fatal("the holder's Lock still blocked: the waiters kept mu")
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- mu.Close() }()
 	time.Sleep(20 * time.Millisecond) // Close is waking the waiters
@@ -82,14 +81,8 @@ func TestCondWaitOnClosedCondReleasesItsClosingMutex(t *testing.T) {
 // with cond waiters. The holder's Unlock then lets the waiters out with
 // os.ErrClosed and the mutex is released after them.
 func TestMutexCloseByItsHolderWithCondWaitersIsEBUSY(t *testing.T) {
-	mu, err := posix.NewMutex(nil)
-	require.NoError(t, err)
-	cond, err := posix.NewCond(nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { cond.Close() })
-
 	const waiters = 4
-	errs := startCondWaiters(t, mu, cond, waiters)
+	mu, _, errs := startCondWaiters(t, waiters)
 
 	closed := make(chan error, 2)
 	go func() {
