@@ -654,53 +654,58 @@ func TestMQSendReceiveDoNotAllocate(t *testing.T) {
 	assert.Zero(t, res.AllocsPerOp(), "blocking")
 }
 
-// TestMQCloseRacesAWaiterSettingItsDeadline closes a queue just as blocked
+// TestMQCloseRacesAWaiterSettingItsDeadline closes queues just as blocked
 // calls with a deadline begin to wait on the netpoller (a leader setting its
 // own deadline, a follower promoted to leader). Close sets a past deadline to
 // wake the leader; a waiter that set its own deadline after that used to
-// overwrite it and wait out its full minute (seen once in CI, in
-// TestFaultCloseWhileBlockedMatrix/mq/receive-empty).
+// overwrite it and wait out its full minute, and Close with it (seen once in
+// CI, in TestFaultCloseWhileBlockedMatrix/mq/receive-empty). Receivers wait on
+// an empty queue and senders on a full one, so only Close ends each call.
 func TestMQCloseRacesAWaiterSettingItsDeadline(t *testing.T) {
 	rounds := 400
 	if raceEnabled {
 		rounds = 100
 	}
-	for i := range rounds {
+	open := func() *posix.MessageQueue {
 		name := uniqueName()
 		q, err := posix.OpenMessageQueue(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600, &posix.MQAttr{MaxMsg: 1, MsgSize: 16})
 		require.NoError(t, err)
 		require.NoError(t, posix.UnlinkMessageQueue(name)) // gone with the last close
-		require.NoError(t, q.Send([]byte("full"), 0))
+		return q
+	}
+	for i := range rounds {
+		empty, full := open(), open()
+		require.NoError(t, full.Send([]byte("full"), 0))
 		done := make(chan error, 4)
-		go func() { _, _, err := q.ReceiveTimeout(make([]byte, 16), time.Minute); done <- err }()
-		go func() { _, _, err := q.TimedReceive(make([]byte, 16), time.Now().Add(time.Minute)); done <- err }()
-		go func() { done <- q.SendTimeout([]byte("x"), 0, time.Minute) }()
+		go func() { _, _, err := empty.ReceiveTimeout(make([]byte, 16), time.Minute); done <- err }()
+		go func() { _, _, err := empty.TimedReceive(make([]byte, 16), time.Now().Add(time.Minute)); done <- err }()
+		go func() { done <- full.SendTimeout([]byte("x"), 0, time.Minute) }()
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			done <- q.SendContext(ctx, []byte("x"), 0)
+			done <- full.SendContext(ctx, []byte("x"), 0)
 		}()
 		// Close lands anywhere from before the first wait to well inside it.
 		if d := time.Duration(i%40) * 5 * time.Microsecond; d > 0 {
 			time.Sleep(d)
 		}
-		closed := make(chan error, 1)
-		go func() { closed <- q.Close() }()
+		closed := make(chan error, 2)
+		go func() { closed <- empty.Close() }()
+		go func() { closed <- full.Close() }()
 		bound := time.After(5 * time.Second)
-		select {
-		case err := <-closed:
-			require.NoError(t, err)
-		case <-bound:
-			// Close waits for the calls in flight to leave.
-			t.Fatalf("round %d: Close still waiting 5 s later for a call with a deadline", i)
+		for range 2 {
+			select {
+			case err := <-closed:
+				require.NoError(t, err)
+			case <-bound:
+				// Close waits for the calls in flight to leave.
+				t.Fatalf("round %d: Close still waiting 5 s later for a call with a deadline", i)
+			}
 		}
 		for range 4 {
 			select {
 			case err := <-done:
-				// One receiver may take the message before Close: nil.
-				if err != nil {
-					require.ErrorIs(t, err, os.ErrClosed)
-				}
+				require.ErrorIs(t, err, os.ErrClosed)
 			case <-bound:
 				t.Fatalf("round %d: a call with a deadline still blocked 5 s after Close", i)
 			}
