@@ -194,7 +194,13 @@ func placedOnTruncatedPage(t *testing.T, place func(m *posix.Mapping)) (m *posix
 	shm, _ = openShm(t, 8192)
 	m, err := shm.Map(0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = m.Unmap() })
+	t.Cleanup(func() {
+		// A test may have unmapped it already; any other error is a hold
+		// left behind.
+		if err := m.Unmap(); !errors.Is(err, os.ErrClosed) {
+			assert.NoError(t, err)
+		}
+	})
 	place(m)
 	require.NoError(t, shm.Truncate(4096))
 	return m, shm, func() { require.NoError(t, shm.Truncate(8192)) }
@@ -207,41 +213,7 @@ func placedOnTruncatedPage(t *testing.T, place func(m *posix.Mapping)) (m *posix
 // long to wait for the thread to go).
 func onOwnThread(t *testing.T, window time.Duration, f func()) (pinned bool) {
 	t.Helper()
-	var tid int
-	for tid == 0 {
-		tidc := make(chan int, 1)
-		go func() {
-			runtime.LockOSThread()
-			if unix.Gettid() == os.Getpid() {
-				// Go parks rather than ends the main thread.
-				runtime.UnlockOSThread()
-				tidc <- 0
-				return
-			}
-			// A require in f ends only this goroutine (runtime.Goexit):
-			// say so at once rather than after the 60 s bound.
-			returned := false
-			defer func() {
-				if !returned {
-					tidc <- -1
-				}
-			}()
-			f()
-			returned = true
-			tid := unix.Gettid()
-			runtime.UnlockOSThread()
-			tidc <- tid
-		}()
-		select {
-		case tid = <-tidc:
-		case <-time.After(60 * time.Second):
-			t.Fatal("f did not return")
-		}
-		if tid < 0 {
-			t.FailNow() // f recorded the failure
-		}
-	}
-	task := "/proc/self/task/" + strconv.Itoa(tid)
+	task := "/proc/self/task/" + strconv.Itoa(onOtherThread(t, true, f))
 	deadline := time.Now().Add(window)
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(task); err != nil {

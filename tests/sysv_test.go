@@ -177,21 +177,6 @@ func init() {
 		time.Sleep(scenario.ProcTimeout)
 		return unix.ETIMEDOUT
 	}
-	// sysv-get KIND KEY FLAGS: semget/msgget/shmget, as sysvpeer's probes.
-	scenario.Roles["sysv-get"] = func(a []string) error {
-		key, flags := posix.IPCKey(scenario.Atoi(a[1])), scenario.Atoi(a[2])
-		var err error
-		switch a[0] {
-		case "sem":
-			_, err = posix.SemGet(key, 0, flags)
-		case "msg":
-			_, err = posix.MsgGet(key, flags)
-		default:
-			_, err = posix.ShmGet(key, 0, flags)
-		}
-		fmt.Println(scenario.ResultLine(err))
-		return nil
-	}
 	// sysv-semwait ID: a blocking SemOp -1 on semaphore 0; prints "waiting",
 	// then the outcome as a probe line.
 	scenario.Roles["sysv-semwait"] = func(a []string) error {

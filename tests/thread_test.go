@@ -143,6 +143,16 @@ func TestThreadVarPoolExhaustionIsEAGAIN(t *testing.T) {
 // main thread Go parks it for ever instead: no destructor runs there).
 func exitLockedThread(t *testing.T, fn func()) {
 	t.Helper()
+	onOtherThread(t, false, fn)
+}
+
+// onOtherThread runs fn in a new goroutine locked to a thread that is not the
+// main one, waits for fn (a minute at most; a require that failed in fn ends
+// the test here) and returns the thread's id. The goroutine then exits, still
+// locked (Go ends the thread) or, with unlock, after one UnlockOSThread (the
+// thread ends only if fn left the goroutine locked).
+func onOtherThread(t *testing.T, unlock bool, fn func()) (tid int) {
+	t.Helper()
 	// A try that lands on the main thread stays parked there (locked) until
 	// the end, so that the next try lands elsewhere: unlocked at once, the
 	// next goroutine often got the main thread again (100 times in a row
@@ -150,23 +160,44 @@ func exitLockedThread(t *testing.T, fn func()) {
 	hold := make(chan struct{})
 	defer close(hold)
 	for i := 0; i < 10; i++ {
-		ran := make(chan bool)
+		tidc := make(chan int, 1)
 		go func() {
 			runtime.LockOSThread()
-			if posix.Gettid() == posix.Getpid() {
-				ran <- false
+			tid := posix.Gettid()
+			if tid == posix.Getpid() {
+				tidc <- 0
 				<-hold
 				runtime.UnlockOSThread()
 				return
 			}
+			// A require in fn ends only this goroutine (runtime.Goexit).
+			returned := false
+			defer func() {
+				if !returned {
+					tidc <- -1
+				}
+			}()
 			fn()
-			ran <- true
+			returned = true
+			if unlock {
+				runtime.UnlockOSThread()
+			}
+			tidc <- tid
 		}()
-		if <-ran {
-			return
+		select {
+		case tid = <-tidc:
+		case <-time.After(time.Minute):
+			t.Fatal("fn did not return within a minute")
+		}
+		if tid < 0 {
+			t.FailNow() // fn recorded the failure
+		}
+		if tid > 0 {
+			return tid
 		}
 	}
 	t.Fatal("every goroutine ran on the main thread")
+	return 0
 }
 
 // Key destructors run when a locked goroutine exits without unlocking: Go
