@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,7 +43,16 @@ func mountMqueue() error {
 	if err := os.MkdirAll(mqDir, 0o755); err != nil {
 		return err
 	}
-	if err := unix.Mount("none", mqDir, "mqueue", 0, ""); err != nil {
+	// mount(2) follows symlinks: mount on the directory opened without
+	// following one, so that a link planted after the Lstat is refused too.
+	fd, err := unix.Open(mqDir, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		err = unix.Mount("none", "/proc/self/fd/"+strconv.Itoa(fd), "mqueue", 0, "")
+		unix.Close(fd)
+	} else if err == unix.ELOOP {
+		err = unix.ENOTDIR
+	}
+	if err != nil {
 		if made {
 			os.Remove(mqDir) // leave nothing behind a failed mount
 		}
