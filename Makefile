@@ -44,7 +44,7 @@ test: peers
 # protocol (make test runs 200, 20 under -race); FAULT_SEED=<n> repeats the
 # seed a run printed, FAULT_RUN=<i> only its run i.
 FAULT_RUNS ?= 1000
-fault: peers
+fault:
 	LIBCIPC_FAULT_RUNS=$(FAULT_RUNS) $(if $(FAULT_SEED),LIBCIPC_FAULT_SEED=$(FAULT_SEED)) $(if $(FAULT_RUN),LIBCIPC_FAULT_RUN=$(FAULT_RUN)) \
 	  $(GO) test -count=1 -v -timeout 30m -run 'TestFaultKill' ./tests/
 

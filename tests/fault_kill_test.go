@@ -93,9 +93,8 @@ func killPeer(t *testing.T) string {
 	if raceEnabled || os.Getenv(peerEnv) != "" {
 		return cpeer(t, "killpeer")
 	}
-	bin := filepath.Join(t.TempDir(), "killpeer")
-	out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", bin, "cpeers/killpeer.c", "-lrt").CombinedOutput()
-	require.NoError(t, err, "gcc killpeer.c: %s", out)
+	bin, err := scenario.BuildPeer("cpeers/killpeer.c", t.TempDir())
+	require.NoError(t, err)
 	return bin
 }
 

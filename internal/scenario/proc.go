@@ -112,11 +112,20 @@ func BuildPeers(srcDir, dstDir string) error {
 		return fmt.Errorf("no C peers in %s", srcDir)
 	}
 	for _, src := range srcs {
-		bin := filepath.Join(dstDir, strings.TrimSuffix(filepath.Base(src), ".c"))
-		out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", bin, src, "-lrt").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("gcc %s: %v\n%s", src, err, out)
+		if _, err := BuildPeer(src, dstDir); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// BuildPeer compiles one C peer (src, a tests/cpeers/*.c) into dstDir with
+// the flags PROTOCOL.md gives, and returns the binary's path.
+func BuildPeer(src, dstDir string) (string, error) {
+	bin := filepath.Join(dstDir, strings.TrimSuffix(filepath.Base(src), ".c"))
+	out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-o", bin, src, "-lrt").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("gcc %s: %v\n%s", src, err, out)
+	}
+	return bin, nil
 }
